@@ -1,0 +1,90 @@
+// Generates TypeScript (ts-proto, with @grpc/grpc-js service definitions) with buf for:
+//  - the project's own protos in <repo>/proto
+//  - the Envoy APIs the project speaks (envoy.service.ext_proc.v3 and everything it imports).
+// Envoy's .proto sources come from the npm package @grpc/grpc-js-xds, which ships the
+// envoy-api, xds, udpa (inside xds/), googleapis and protoc-gen-validate trees under deps/.
+// Nothing is copied into the repo: a throw-away buf workspace is assembled in a temp dir.
+// Output goes to src/gen (ignored by git, never edited by hand).
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const here = dirname(fileURLToPath(import.meta.url));
+const pkgDir = resolve(here, '..');
+const repoProto = resolve(pkgDir, '../../proto');
+const xdsDeps = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
+const buf = join(pkgDir, 'node_modules/.bin/buf');
+const tsProto = join(pkgDir, 'node_modules/.bin/protoc-gen-ts_proto');
+const out = join(pkgDir, 'src/gen');
+
+// Envoy entry points we generate; their imports come along (include_imports).
+const envoyPaths = ['envoy/service/ext_proc/v3/external_processor.proto'];
+
+const work = mkdtempSync(join(tmpdir(), 'edge-protos-'));
+try {
+  const modules = {
+    project: repoProto,
+    'envoy-api': join(xdsDeps, 'envoy-api'),
+    xds: join(xdsDeps, 'xds'),
+    googleapis: join(xdsDeps, 'googleapis'),
+    'protoc-gen-validate': join(xdsDeps, 'protoc-gen-validate'),
+  };
+  for (const [name, src] of Object.entries(modules)) {
+    if (!existsSync(src)) throw new Error(`proto source missing: ${src}`);
+    cpSync(src, join(work, name), {
+      recursive: true,
+      filter: (p) => !/\/(test|tests|bazel|examples)(\/|$)/.test(p.slice(src.length)),
+    });
+  }
+  // The project module keeps its own lint config; the vendored ones are only inputs.
+  rmSync(join(work, 'project/buf.yaml'), { force: true });
+  writeFileSync(
+    join(work, 'buf.yaml'),
+    ['version: v2', 'modules:', ...Object.keys(modules).map((m) => `  - path: ${m}`), ''].join(
+      '\n',
+    ),
+  );
+  const projectFiles = execFileSync('find', ['.', '-name', '*.proto'], {
+    cwd: join(work, 'project'),
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter(Boolean)
+    .map((p) => join('project', p));
+  const opts = [
+    'outputServices=grpc-js',
+    'env=node',
+    'esModuleInterop=true',
+    'oneof=unions-value',
+    'forceLong=number',
+    'useOptionals=none',
+    'outputJsonMethods=false',
+    'outputPartialMethods=true',
+  ];
+  writeFileSync(
+    join(work, 'buf.gen.yaml'),
+    [
+      'version: v2',
+      'plugins:',
+      `  - local: ${tsProto}`,
+      `    out: ${out}`,
+      '    include_imports: true',
+      `    opt: [${opts.join(', ')}]`,
+      '',
+    ].join('\n'),
+  );
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const paths = [...envoyPaths.map((p) => join('envoy-api', p)), ...projectFiles];
+  execFileSync(buf, ['generate', '.', ...paths.flatMap((p) => ['--path', p])], {
+    cwd: work,
+    stdio: 'inherit',
+  });
+  console.log(`protos: generated into ${out}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
