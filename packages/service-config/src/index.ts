@@ -1,0 +1,3 @@
+export { ConfigError, loadConfig } from './load-config';
+export { env } from './env';
+export { z } from 'zod';
