@@ -1,0 +1,7 @@
+export {
+  envoyConfigPath,
+  renderEnvoyConfig,
+  renderTemplate,
+  type EnvoyConfigName,
+  type FrontProxyVars,
+} from './render';
