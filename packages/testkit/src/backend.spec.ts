@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { backendKindFromEnv, infraBackend } from './backend';
+
+describe('backendKindFromEnv', () => {
+  it('defaults to local', () => {
+    expect(backendKindFromEnv(undefined)).toBe('local');
+    expect(backendKindFromEnv('')).toBe('local');
+    expect(backendKindFromEnv('local')).toBe('local');
+  });
+
+  it('rejects unknown values instead of falling back', () => {
+    expect(() => backendKindFromEnv('docker')).toThrow(/EDGE_INFRA_BACKEND=docker/);
+  });
+});
+
+describe('infraBackend', () => {
+  it('picks the backend from the environment', () => {
+    expect(infraBackend({}).kind).toBe('local');
+    expect(infraBackend({ EDGE_INFRA_BACKEND: 'testcontainers' }).kind).toBe('testcontainers');
+  });
+
+  it('fails clearly when the testcontainers backend is asked for a part', async () => {
+    const backend = infraBackend({ EDGE_INFRA_BACKEND: 'testcontainers' });
+    await expect(backend.postgres()).rejects.toThrow(/^testcontainers backend not available: /);
+    await expect(backend.envoy({ configYaml: '' })).rejects.toThrow(/not available/);
+  });
+});

@@ -1,0 +1,18 @@
+// The public surface of @edge/testkit: start real infrastructure for tests and the dev stack.
+export type {
+  EnvoyInfo,
+  EnvoyOptions,
+  InfraBackend,
+  KafkaInfo,
+  KafkaOptions,
+  PartOptions,
+  PostgresInfo,
+  PostgresOptions,
+  RedisInfo,
+  Started,
+} from './types';
+export { infraBackend, type BackendKind } from './backend';
+export { localBackend } from './local';
+export { freePort } from './net';
+export { runUntilSignal, stopAll } from './run-until-signal';
+export { loadToolPaths, type ToolPaths } from './tool-paths';

@@ -1,0 +1,75 @@
+/** A running piece of infrastructure. `stop()` is idempotent. */
+export interface Started<TInfo> {
+  readonly info: TInfo;
+  stop(): Promise<void>;
+}
+
+export interface PostgresInfo {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  url: string;
+}
+
+export interface RedisInfo {
+  host: string;
+  port: number;
+  url: string;
+}
+
+export interface KafkaInfo {
+  brokers: string[];
+}
+
+export interface EnvoyInfo {
+  host: string;
+  adminPort: number;
+}
+
+/** Options every part takes. */
+export interface PartOptions {
+  /** Used in the data dir name and in error messages. Defaults to the part's kind. */
+  name?: string;
+  /** TCP port on 127.0.0.1. Defaults to a free OS-assigned port. */
+  port?: number;
+  /**
+   * Keep the data across runs in `<repo>/.local/dev/<name>` (for the dev stack; `name` is
+   * required). Default false: a fresh `<repo>/.local/<name>-<pid>-<random>` removed on stop.
+   */
+  persistent?: boolean;
+  /** How long to wait for readiness before failing with the tail of the log. */
+  startTimeoutMs?: number;
+}
+
+export interface PostgresOptions extends PartOptions {
+  /** Database created at start (if missing). Default `edge`. */
+  database?: string;
+}
+
+export interface KafkaOptions extends PartOptions {
+  /** Port of the KRaft controller listener. Defaults to a free port. */
+  controllerPort?: number;
+}
+
+export interface EnvoyOptions extends Omit<PartOptions, 'port' | 'persistent'> {
+  /** The bootstrap config. Its `admin` block, if any, is replaced by one on 127.0.0.1:adminPort. */
+  configYaml: string;
+  /** Defaults to a free port. */
+  adminPort?: number;
+  /** Listener ports (chosen by the caller) that must accept connections before start resolves. */
+  readyPorts?: number[];
+  /** Envoy `-l` log level. Default `warn`. */
+  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical' | 'off';
+  /** Envoy `--concurrency` (worker threads). Default 1: tests run on small machines. */
+  concurrency?: number;
+}
+
+export interface InfraBackend {
+  readonly kind: 'local' | 'testcontainers';
+  postgres(opts?: PostgresOptions): Promise<Started<PostgresInfo>>;
+  redis(opts?: PartOptions): Promise<Started<RedisInfo>>;
+  kafka(opts?: KafkaOptions): Promise<Started<KafkaInfo>>;
+  envoy(opts: EnvoyOptions): Promise<Started<EnvoyInfo>>;
+}
