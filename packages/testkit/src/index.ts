@@ -16,3 +16,8 @@ export { localBackend } from './local';
 export { freePort } from './net';
 export { runUntilSignal, stopAll } from './run-until-signal';
 export { loadToolPaths, type ToolPaths } from './tool-paths';
+export {
+  startNodeService,
+  type NodeServiceInfo,
+  type NodeServiceOptions,
+} from './local/node-service';
