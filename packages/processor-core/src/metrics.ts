@@ -1,0 +1,150 @@
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PhaseKind } from './phase';
+
+export interface MetricsOptions {
+  /** Registry to register into. Default: a new Registry per server (never the global one). */
+  registry?: Registry;
+  /** Metric name prefix. Default `ext_proc_`. */
+  prefix?: string;
+  /** Phase latency buckets, seconds. */
+  buckets?: number[];
+}
+
+const PHASES: readonly PhaseKind[] = [
+  'requestHeaders',
+  'requestBody',
+  'requestTrailers',
+  'responseHeaders',
+  'responseBody',
+  'responseTrailers',
+];
+
+type Child<T> = { observe?: (v: number) => void; inc?: (v?: number) => void } & T;
+
+/** Per-processor handles, resolved once so the hot path does no label lookups. */
+export interface ProcessorMetrics {
+  phase: Record<PhaseKind, Child<{ observe(v: number): void }>>;
+  errors: Record<PhaseKind, Child<{ inc(v?: number): void }>>;
+}
+
+/**
+ * Prometheus metrics of an ext_proc server, labelled by processor:
+ * streams active/total/errored/rejected, per-phase hook latency, hook errors and immediate responses.
+ */
+export class ExtProcMetrics {
+  readonly registry: Registry;
+  readonly streamsActive: Gauge<'processor'>;
+  readonly streamsTotal: Counter<'processor'>;
+  readonly streamsErrored: Counter<'processor'>;
+  readonly streamsRejected: Counter<'reason'>;
+  readonly phaseDuration: Histogram<'processor' | 'phase'>;
+  readonly hookErrors: Counter<'processor' | 'phase'>;
+  readonly immediateResponses: Counter<'processor' | 'status'>;
+  private readonly perProcessor = new Map<string, ProcessorMetrics>();
+
+  constructor(opts: MetricsOptions = {}) {
+    const p = opts.prefix ?? 'ext_proc_';
+    this.registry = opts.registry ?? new Registry();
+    const registers = [this.registry];
+    this.streamsActive = new Gauge({
+      name: `${p}streams_active`,
+      help: 'ext_proc streams currently open',
+      labelNames: ['processor'],
+      registers,
+    });
+    this.streamsTotal = new Counter({
+      name: `${p}streams_total`,
+      help: 'ext_proc streams accepted',
+      labelNames: ['processor'],
+      registers,
+    });
+    this.streamsErrored = new Counter({
+      name: `${p}streams_errored_total`,
+      help: 'ext_proc streams in which a hook failed or the stream failed (resets excluded)',
+      labelNames: ['processor'],
+      registers,
+    });
+    this.streamsRejected = new Counter({
+      name: `${p}streams_rejected_total`,
+      help: 'ext_proc streams refused (over the concurrency bound, draining, unknown processor)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.phaseDuration = new Histogram({
+      name: `${p}phase_duration_seconds`,
+      help: 'Time spent in a processor hook, per phase',
+      labelNames: ['processor', 'phase'],
+      buckets: opts.buckets ?? [
+        0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1,
+      ],
+      registers,
+    });
+    this.hookErrors = new Counter({
+      name: `${p}hook_errors_total`,
+      help: 'Hook throws/rejections, per phase',
+      labelNames: ['processor', 'phase'],
+      registers,
+    });
+    this.immediateResponses = new Counter({
+      name: `${p}immediate_responses_total`,
+      help: 'Immediate responses sent, by status',
+      labelNames: ['processor', 'status'],
+      registers,
+    });
+  }
+
+  forProcessor(name: string): ProcessorMetrics {
+    let m = this.perProcessor.get(name);
+    if (m === undefined) {
+      const phase = {} as ProcessorMetrics['phase'];
+      const errors = {} as ProcessorMetrics['errors'];
+      for (const ph of PHASES) {
+        phase[ph] = this.phaseDuration.labels(name, ph);
+        errors[ph] = this.hookErrors.labels(name, ph);
+      }
+      m = { phase, errors };
+      this.perProcessor.set(name, m);
+    }
+    return m;
+  }
+}
+
+export interface MetricsServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** A tiny HTTP server exposing `GET /metrics` from a registry (port 0 = pick a free one). */
+export async function startMetricsServer(opts: {
+  registry: Registry;
+  port?: number;
+  host?: string;
+  path?: string;
+}): Promise<MetricsServer> {
+  const path = opts.path ?? '/metrics';
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== path) {
+      res.writeHead(404).end();
+      return;
+    }
+    opts.registry.metrics().then(
+      (body) => {
+        res.writeHead(200, { 'content-type': opts.registry.contentType }).end(body);
+      },
+      (err: unknown) => {
+        res.writeHead(500).end(String(err));
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '0.0.0.0', () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  return {
+    port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
