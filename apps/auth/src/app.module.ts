@@ -1,0 +1,67 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { AuthModule } from './auth/auth.module';
+import { type AuthConfig } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { initializeWithMigrationLock } from './database/migration-lock';
+import { typeOrmOptions } from './database/typeorm-options';
+import { HealthModule } from './health/health.module';
+import { KeysModule } from './keys/keys.module';
+import { TokensModule } from './tokens/tokens.module';
+import { VerificationModule } from './verification/verification.module';
+
+/** Headers that carry credentials: never logged. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["proxy-authorization"]',
+  'res.headers["set-cookie"]',
+];
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AuthConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.LOG_LEVEL,
+            redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+            // Request/response bodies are never logged (they carry secrets and tokens).
+            serializers: {
+              req: (req: { id: unknown; method: string; url: string }) => ({
+                id: req.id,
+                method: req.method,
+                url: req.url,
+              }),
+            },
+            autoLogging: { ignore: (req) => req.url === '/health' },
+          },
+        }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({
+            ...typeOrmOptions(config),
+            // Wait for Postgres at start-up instead of crash-looping (0 = forever).
+            retryAttempts:
+              config.DB_CONNECT_MAX_ATTEMPTS === 0
+                ? Number.POSITIVE_INFINITY
+                : config.DB_CONNECT_MAX_ATTEMPTS,
+            retryDelay: config.DB_CONNECT_RETRY_DELAY_MS,
+          }),
+          dataSourceFactory: (options) => {
+            if (!options) throw new Error('TypeORM options missing');
+            return initializeWithMigrationLock(options);
+          },
+        }),
+        KeysModule,
+        TokensModule,
+        AuthModule,
+        VerificationModule,
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,32 @@
+import { ForbiddenException, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
+import { describe, expect, it } from 'vitest';
+import { AdminGuard } from './admin.guard';
+
+const ctx = (authorization?: string) =>
+  ({
+    switchToHttp: () => ({ getRequest: () => ({ headers: { authorization } }) }),
+  }) as unknown as ExecutionContext;
+
+const TOKEN = 't'.repeat(40);
+
+describe('AdminGuard', () => {
+  it('is open in development without an admin token', () => {
+    expect(
+      new AdminGuard({ NODE_ENV: 'development', ADMIN_TOKEN: undefined }).canActivate(ctx()),
+    ).toBe(true);
+  });
+
+  it('fails closed in production without a configured token', () => {
+    expect(() =>
+      new AdminGuard({ NODE_ENV: 'production', ADMIN_TOKEN: undefined }).canActivate(ctx()),
+    ).toThrow(ForbiddenException);
+  });
+
+  it('requires the bearer token when configured', () => {
+    const g = new AdminGuard({ NODE_ENV: 'production', ADMIN_TOKEN: TOKEN });
+    expect(() => g.canActivate(ctx())).toThrow(UnauthorizedException);
+    expect(() => g.canActivate(ctx('Basic abc'))).toThrow(UnauthorizedException);
+    expect(() => g.canActivate(ctx(`Bearer ${TOKEN}x`))).toThrow(ForbiddenException);
+    expect(g.canActivate(ctx(`Bearer ${TOKEN}`))).toBe(true);
+  });
+});

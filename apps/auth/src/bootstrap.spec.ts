@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { grpcOptions, nestLogLevels } from './bootstrap';
+
+describe('bootstrap helpers', () => {
+  it('maps pino levels to Nest levels at or above them', () => {
+    expect(nestLogLevels('info')).toEqual(['log', 'warn', 'error', 'fatal']);
+    expect(nestLogLevels('error')).toEqual(['error', 'fatal']);
+    expect(nestLogLevels('trace')).toHaveLength(6);
+  });
+
+  it('serves edge.auth.v1 and grpc.health.v1 on HOST:GRPC_PORT', () => {
+    const o = grpcOptions({ HOST: '127.0.0.1', GRPC_PORT: 7001 });
+    expect(o.options).toMatchObject({
+      url: '127.0.0.1:7001',
+      package: ['edge.auth.v1', 'grpc.health.v1'],
+      protoPath: ['edge/auth/v1/auth.proto', 'grpc/health/v1/health.proto'],
+    });
+  });
+});

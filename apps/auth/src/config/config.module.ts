@@ -1,0 +1,17 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { RandomSource } from '../common/random';
+import { AUTH_CONFIG, type AuthConfig } from './config';
+
+/** Provides the validated configuration (parsed once, in main.ts) and the side-effect seams. */
+@Global()
+@Module({})
+export class ConfigModule {
+  static forRoot(config: AuthConfig): DynamicModule {
+    return {
+      module: ConfigModule,
+      providers: [{ provide: AUTH_CONFIG, useValue: config }, Clock, RandomSource],
+      exports: [AUTH_CONFIG, Clock, RandomSource],
+    };
+  }
+}

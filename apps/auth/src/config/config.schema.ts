@@ -1,0 +1,75 @@
+import { env, z } from '@edge/service-config';
+
+// Development-only defaults for the two server secrets. They make `pnpm dev` work with no set-up
+// and are refused in production (see the refinement below): a production deployment must bring
+// its own values.
+export const DEV_API_KEY_PEPPER = 'dev-only-api-key-pepper-not-for-production-use';
+export const DEV_SIGNING_KEY_ENCRYPTION_KEY = Buffer.alloc(32, 0x5a).toString('base64');
+
+const seconds = (def: number, min = 1, max = 31_536_000) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+/** The auth service's whole environment. Read once at boot by `loadAuthConfig`. */
+export const authConfigSchema = z
+  .object({
+    NODE_ENV: env.nodeEnv(),
+    HOST: env.host(),
+    PORT: env.port(7000),
+    GRPC_PORT: env.port(7001),
+    LOG_LEVEL: env.logLevel(),
+    DATABASE_URL: env.url(),
+    /** 0 means retry forever: the service waits for Postgres instead of crash-looping. */
+    DB_CONNECT_MAX_ATTEMPTS: z.coerce.number().int().min(0).default(0),
+    DB_CONNECT_RETRY_DELAY_MS: z.coerce.number().int().min(50).default(1000),
+    /** Bearer credential for create-root-key. Mandatory in production; when set, always enforced. */
+    ADMIN_TOKEN: z.string().optional(),
+    /** HMAC-SHA-256 key for API-key secret hashes. Changing it invalidates every key. */
+    API_KEY_PEPPER: z.string().optional(),
+    /** AES-256-GCM key (base64, 32 bytes) that encrypts JWT signing private keys at rest. */
+    SIGNING_KEY_ENCRYPTION_KEY: z.string().optional(),
+    JWT_ISSUER: z.string().min(1).default('edge-auth'),
+    JWT_AUDIENCE: z.string().min(1).default('edge'),
+    JWT_TTL_SECONDS: seconds(300, 5, 86_400),
+    SIGNING_KEY_ROTATION_SECONDS: seconds(86_400, 2),
+    /** How long a new signing key sits in the JWKS before it signs anything. */
+    SIGNING_KEY_PUBLISH_AHEAD_SECONDS: seconds(3_600, 1),
+    /** Upper bound for VerifyKey's cache_ttl_seconds (also bounded by expiry and grace). */
+    VERIFY_CACHE_TTL_SECONDS: seconds(60, 0, 3_600),
+    MAX_ROTATION_GRACE_SECONDS: seconds(7 * 86_400, 0),
+  })
+  // Cross-field checks live here (zod runs them once every field parsed), so the secrets are
+  // checked here too and a production config reports all three problems together.
+  .superRefine((c, ctx) => {
+    const problem = (key: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [key], message });
+    if (c.ADMIN_TOKEN !== undefined && c.ADMIN_TOKEN.length < 32) {
+      problem('ADMIN_TOKEN', 'must be at least 32 characters');
+    }
+    if (c.API_KEY_PEPPER !== undefined && c.API_KEY_PEPPER.length < 32) {
+      problem('API_KEY_PEPPER', 'must be at least 32 characters');
+    }
+    if (
+      c.SIGNING_KEY_ENCRYPTION_KEY !== undefined &&
+      Buffer.from(c.SIGNING_KEY_ENCRYPTION_KEY, 'base64').length !== 32
+    ) {
+      problem('SIGNING_KEY_ENCRYPTION_KEY', 'must be 32 bytes, base64-encoded');
+    }
+    if (c.NODE_ENV === 'production') {
+      for (const key of ['ADMIN_TOKEN', 'API_KEY_PEPPER', 'SIGNING_KEY_ENCRYPTION_KEY'] as const) {
+        if (c[key] === undefined) problem(key, 'required in production');
+      }
+    }
+    if (c.SIGNING_KEY_PUBLISH_AHEAD_SECONDS >= c.SIGNING_KEY_ROTATION_SECONDS) {
+      problem(
+        'SIGNING_KEY_PUBLISH_AHEAD_SECONDS',
+        'must be shorter than SIGNING_KEY_ROTATION_SECONDS',
+      );
+    }
+  })
+  .transform((c) => ({
+    ...c,
+    API_KEY_PEPPER: c.API_KEY_PEPPER ?? DEV_API_KEY_PEPPER,
+    SIGNING_KEY_ENCRYPTION_KEY: c.SIGNING_KEY_ENCRYPTION_KEY ?? DEV_SIGNING_KEY_ENCRYPTION_KEY,
+  }));
+
+export type AuthConfig = z.infer<typeof authConfigSchema>;

@@ -1,0 +1,76 @@
+import { ConfigError } from '@edge/service-config';
+import { describe, expect, it } from 'vitest';
+import { DEV_API_KEY_PEPPER } from './config.schema';
+import { loadAuthConfig } from './config';
+
+const DB = 'postgres://postgres@127.0.0.1:5432/edge';
+
+function problems(source: Record<string, string>): string[] {
+  try {
+    loadAuthConfig(source);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+  return [];
+}
+
+describe('auth config', () => {
+  it('applies the documented defaults', () => {
+    const c = loadAuthConfig({ DATABASE_URL: DB });
+    expect(c).toMatchObject({
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      PORT: 7000,
+      GRPC_PORT: 7001,
+      JWT_TTL_SECONDS: 300,
+      DB_CONNECT_MAX_ATTEMPTS: 0,
+      API_KEY_PEPPER: DEV_API_KEY_PEPPER,
+    });
+    expect(c.ADMIN_TOKEN).toBeUndefined();
+    expect(Buffer.from(c.SIGNING_KEY_ENCRYPTION_KEY, 'base64')).toHaveLength(32);
+  });
+
+  it('requires DATABASE_URL and reports every bad variable', () => {
+    const p = problems({ PORT: 'x', JWT_TTL_SECONDS: '0' });
+    expect(p.map((s) => s.split(':')[0]).sort()).toEqual([
+      'DATABASE_URL',
+      'JWT_TTL_SECONDS',
+      'PORT',
+    ]);
+  });
+
+  it('requires the admin token and server secrets in production, without echoing values', () => {
+    const p = problems({ DATABASE_URL: DB, NODE_ENV: 'production', ADMIN_TOKEN: 'short' });
+    expect(p.map((s) => s.split(':')[0]).sort()).toEqual([
+      'ADMIN_TOKEN',
+      'API_KEY_PEPPER',
+      'SIGNING_KEY_ENCRYPTION_KEY',
+    ]);
+    expect(p.join('\n')).not.toContain('short');
+  });
+
+  it('accepts a complete production configuration', () => {
+    const c = loadAuthConfig({
+      DATABASE_URL: DB,
+      NODE_ENV: 'production',
+      ADMIN_TOKEN: 'a'.repeat(32),
+      API_KEY_PEPPER: 'p'.repeat(32),
+      SIGNING_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+    });
+    expect(c.API_KEY_PEPPER).toBe('p'.repeat(32));
+  });
+
+  it('rejects an encryption key of the wrong size and a publish-ahead >= rotation', () => {
+    const p = problems({
+      DATABASE_URL: DB,
+      SIGNING_KEY_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64'),
+      SIGNING_KEY_ROTATION_SECONDS: '60',
+      SIGNING_KEY_PUBLISH_AHEAD_SECONDS: '60',
+    });
+    expect(p.map((s) => s.split(':')[0]).sort()).toEqual([
+      'SIGNING_KEY_ENCRYPTION_KEY',
+      'SIGNING_KEY_PUBLISH_AHEAD_SECONDS',
+    ]);
+  });
+});

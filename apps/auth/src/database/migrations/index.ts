@@ -1,0 +1,4 @@
+import { InitialSchema1763700000000 } from './1763700000000-initial-schema';
+
+/** Every migration, in order. Listed as classes so they run the same from src (tests) and dist. */
+export const MIGRATIONS = [InitialSchema1763700000000];

@@ -1,0 +1,42 @@
+import { Controller, Get, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiBasicAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { type JWK } from 'jose';
+import { ApiKeyAuthGuard, CurrentPrincipal } from '../auth/guards';
+import { type Principal } from '../auth/principal';
+import { SigningKeysService } from './signing-keys.service';
+import { TokensService, type TokenResponse } from './tokens.service';
+
+class TokenResponseDto implements TokenResponse {
+  @ApiProperty() access_token!: string;
+  @ApiProperty({ enum: ['Bearer'] }) token_type!: 'Bearer';
+  @ApiProperty({ description: 'Seconds until the token expires' }) expires_in!: number;
+}
+
+@ApiTags('tokens')
+@Controller()
+export class TokensController {
+  constructor(
+    private readonly tokens: TokensService,
+    private readonly signingKeys: SigningKeysService,
+  ) {}
+
+  @Post('token')
+  @HttpCode(200)
+  @UseGuards(ApiKeyAuthGuard)
+  @Header('Cache-Control', 'no-store')
+  @ApiBasicAuth()
+  @ApiOperation({
+    summary: 'Exchange an API key (HTTP Basic) for a short-lived access token (JWT, ES256)',
+  })
+  @ApiOkResponse({ type: TokenResponseDto })
+  token(@CurrentPrincipal() principal: Principal): Promise<TokenResponse> {
+    return this.tokens.issue(principal);
+  }
+
+  @Get('.well-known/jwks.json')
+  @Header('Cache-Control', 'public, max-age=60')
+  @ApiOperation({ summary: 'Public signing keys (current, upcoming and recently retired)' })
+  jwks(): { keys: JWK[] } {
+    return this.signingKeys.jwks();
+  }
+}
