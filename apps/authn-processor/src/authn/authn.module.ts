@@ -1,0 +1,46 @@
+import { Module } from '@nestjs/common';
+import { Registry } from 'prom-client';
+import {
+  AUTHN_PROCESSOR_CONFIG,
+  type AuthnProcessorConfig,
+} from '../config/authn-processor.config';
+import { JwtModule } from '../jwt/jwt.module';
+import { JwtVerifier } from '../jwt/jwt-verifier';
+import { KeyCache } from '../key-verification/key-cache';
+import { KeyEventsWatcher } from '../key-verification/key-events.watcher';
+import { KeyVerificationModule } from '../key-verification/key-verification.module';
+import { KeyVerifier } from '../key-verification/key-verifier';
+import { RevokedKeys } from '../key-verification/revoked-keys';
+import { AuthnMetrics } from '../metrics/authn.metrics';
+import { Authenticator } from './authenticator';
+
+/** The processor's decisions and their dependencies (the processor itself lives in ExtProcModule). */
+@Module({
+  imports: [KeyVerificationModule, JwtModule],
+  providers: [
+    {
+      provide: Authenticator,
+      inject: [KeyVerifier, JwtVerifier, AUTHN_PROCESSOR_CONFIG, RevokedKeys],
+      useFactory: (
+        keys: KeyVerifier,
+        tokens: JwtVerifier,
+        c: AuthnProcessorConfig,
+        revoked: RevokedKeys,
+      ) =>
+        new Authenticator(
+          keys,
+          tokens,
+          { maxAuthorizationBytes: c.MAX_AUTHORIZATION_BYTES, realm: c.AUTH_REALM },
+          revoked,
+        ),
+    },
+    {
+      provide: AuthnMetrics,
+      inject: [Registry, KeyVerifier, KeyCache, KeyEventsWatcher],
+      useFactory: (r: Registry, v: KeyVerifier, cache: KeyCache, w: KeyEventsWatcher) =>
+        new AuthnMetrics(r, v, cache, w),
+    },
+  ],
+  exports: [Authenticator, AuthnMetrics],
+})
+export class AuthnModule {}

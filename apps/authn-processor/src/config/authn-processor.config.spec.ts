@@ -1,0 +1,38 @@
+import { ConfigError } from '@edge/service-config';
+import { describe, expect, it } from 'vitest';
+import { loadAuthnProcessorConfig } from './authn-processor.config';
+
+describe('authn-processor config', () => {
+  it('has defaults that match the local stack and apps/auth', () => {
+    expect(loadAuthnProcessorConfig({})).toMatchObject({
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: 9001,
+      AUTH_GRPC_URL: '127.0.0.1:7001',
+      AUTH_JWKS_URL: 'http://127.0.0.1:7000/.well-known/jwks.json',
+      JWT_ISSUER: 'edge-auth',
+      JWT_AUDIENCE: 'edge',
+      JWT_ALGORITHMS: ['ES256', 'RS256', 'EdDSA'],
+      AUTH_VERIFY_TIMEOUT_MS: 300,
+      KEY_CACHE_MAX_ENTRIES: 10_000,
+      KEY_CACHE_TTL_SECONDS: 60,
+      MAX_AUTHORIZATION_BYTES: 4096,
+    });
+  });
+
+  it('refuses symmetric and none algorithms and reports every bad variable', () => {
+    try {
+      loadAuthnProcessorConfig({
+        JWT_ALGORITHMS: 'HS256,none',
+        GRPC_PORT: 'x',
+        KEY_CACHE_TTL_SECONDS: '0',
+      });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const keys = (e as ConfigError).problems.map((p) => p.split(/[.:]/)[0]);
+      expect(new Set(keys)).toEqual(
+        new Set(['JWT_ALGORITHMS', 'GRPC_PORT', 'KEY_CACHE_TTL_SECONDS']),
+      );
+    }
+  });
+});

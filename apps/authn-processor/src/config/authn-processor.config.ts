@@ -1,0 +1,89 @@
+import { env, loadConfig, z } from '@edge/service-config';
+
+const positiveInt = (def: number, max: number) =>
+  z.coerce.number().int().positive().max(max).default(def);
+
+const csv = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    );
+
+/** Asymmetric JWS algorithms only: `none` and HS* (shared secrets) can never be configured. */
+const ASYMMETRIC_ALGS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+
+export const authnProcessorConfigSchema = z.object({
+  /** ext_proc gRPC listener (Envoy's `authn_processor` cluster points here). */
+  GRPC_HOST: env.host(),
+  GRPC_PORT: env.port(9001),
+  /** Prometheus metrics (GET /metrics); 0 disables the listener. */
+  METRICS_PORT: env.port(9101),
+  LOG_LEVEL: env.logLevel(),
+
+  /** The auth service's gRPC API (edge.auth.v1.KeyVerificationService), host:port, plaintext. */
+  AUTH_GRPC_URL: z.string().min(1).default('127.0.0.1:7001'),
+  /** Deadline of one VerifyKey call. */
+  AUTH_VERIFY_TIMEOUT_MS: positiveInt(300, 10_000),
+  /** WatchKeyEvents reconnect backoff: first delay and cap (jittered, doubling). */
+  AUTH_WATCH_BACKOFF_INITIAL_MS: positiveInt(100, 60_000),
+  AUTH_WATCH_BACKOFF_MAX_MS: positiveInt(5_000, 300_000),
+
+  /** Positive VerifyKey results kept in memory (LRU). */
+  KEY_CACHE_MAX_ENTRIES: positiveInt(10_000, 1_000_000),
+  /** Upper bound on how long a positive result is cached; the auth service may ask for less. */
+  KEY_CACHE_TTL_SECONDS: positiveInt(60, 3_600),
+
+  /** JWKS of the auth service (JWT Bearer verification). */
+  AUTH_JWKS_URL: env.url().default('http://127.0.0.1:7000/.well-known/jwks.json'),
+  /** Must match apps/auth's JWT_ISSUER / JWT_AUDIENCE. */
+  JWT_ISSUER: z.string().min(1).default('edge-auth'),
+  JWT_AUDIENCE: z.string().min(1).default('edge'),
+  JWT_ALGORITHMS: csv('ES256,RS256,EdDSA').pipe(
+    z.array(z.enum(ASYMMETRIC_ALGS)).min(1, 'at least one asymmetric algorithm'),
+  ),
+  /**
+   * Longest lifetime of a token from apps/auth (its JWT_TTL_SECONDS, max 86400): how long a
+   * revoked key_id is remembered to refuse tokens exchanged for it.
+   */
+  JWT_MAX_LIFETIME_SECONDS: positiveInt(3_600, 86_400),
+  JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  /** A JWKS is refetched when older than this, or on an unknown kid after the cooldown. */
+  JWKS_CACHE_MAX_AGE_SECONDS: positiveInt(600, 86_400),
+  JWKS_COOLDOWN_SECONDS: positiveInt(30, 3_600),
+  JWKS_TIMEOUT_MS: positiveInt(1_000, 30_000),
+
+  /** Authorization headers longer than this are refused (401 MalformedCredentials). */
+  MAX_AUTHORIZATION_BYTES: positiveInt(4_096, 60 * 1024),
+  /** Realm in WWW-Authenticate challenges. */
+  AUTH_REALM: z
+    .string()
+    .regex(/^[\w .-]+$/, 'letters, digits, space, dot, dash, underscore')
+    .default('edge'),
+});
+
+export type AuthnProcessorConfig = z.infer<typeof authnProcessorConfigSchema>;
+
+export const AUTHN_PROCESSOR_CONFIG = Symbol('AUTHN_PROCESSOR_CONFIG');
+
+export function loadAuthnProcessorConfig(
+  source?: Record<string, string | undefined>,
+): AuthnProcessorConfig {
+  return loadConfig('authn-processor', authnProcessorConfigSchema, source);
+}

@@ -1,0 +1,59 @@
+import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import {
+  AUTHN_PROCESSOR_CONFIG,
+  type AuthnProcessorConfig,
+} from '../config/authn-processor.config';
+import { LOGGER, type Logger } from '../logging/logger';
+import { JwksCache } from './jwks.cache';
+import { HttpJwksFetcher, JwksFetcher } from './jwks.fetcher';
+import { JwtVerifier } from './jwt-verifier';
+
+/** JWT Bearer tokens, verified locally against the auth service's (cached) JWKS. */
+@Module({
+  providers: [
+    {
+      provide: JwksFetcher,
+      inject: [AUTHN_PROCESSOR_CONFIG],
+      useFactory: (c: AuthnProcessorConfig) =>
+        new HttpJwksFetcher(c.AUTH_JWKS_URL, c.JWKS_TIMEOUT_MS),
+    },
+    {
+      provide: JwksCache,
+      inject: [JwksFetcher, Clock, LOGGER, AUTHN_PROCESSOR_CONFIG],
+      useFactory: (f: JwksFetcher, clock: Clock, log: Logger, c: AuthnProcessorConfig) =>
+        new JwksCache(f, clock, log, {
+          maxAgeMs: c.JWKS_CACHE_MAX_AGE_SECONDS * 1000,
+          cooldownMs: c.JWKS_COOLDOWN_SECONDS * 1000,
+        }),
+    },
+    {
+      provide: JwtVerifier,
+      inject: [JwksCache, Clock, AUTHN_PROCESSOR_CONFIG],
+      useFactory: (jwks: JwksCache, clock: Clock, c: AuthnProcessorConfig) =>
+        new JwtVerifier(jwks, clock, {
+          issuer: c.JWT_ISSUER,
+          audience: c.JWT_AUDIENCE,
+          algorithms: c.JWT_ALGORITHMS,
+          clockToleranceSeconds: c.JWT_CLOCK_TOLERANCE_SECONDS,
+        }),
+    },
+  ],
+  exports: [JwtVerifier],
+})
+export class JwtModule implements OnApplicationBootstrap {
+  constructor(
+    @Inject(JwksCache) private readonly jwks: JwksCache,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Warms the JWKS at boot; not fatal (the auth service may start later). */
+  onApplicationBootstrap(): void {
+    this.jwks.refresh().catch((e: unknown) => {
+      this.logger.warn(
+        { event: 'jwks_prefetch_failed', err: (e as Error).message },
+        'JWKS not available yet; fetched on the first Bearer request',
+      );
+    });
+  }
+}

@@ -1,0 +1,94 @@
+import {
+  Inject,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { Clock } from '../common/clock';
+import {
+  AUTHN_PROCESSOR_CONFIG,
+  type AuthnProcessorConfig,
+} from '../config/authn-processor.config';
+import { LOGGER, type Logger } from '../logging/logger';
+import { GrpcKeyVerificationBackend } from './grpc-key-verification.backend';
+import { KeyCache } from './key-cache';
+import { KeyEventsWatcher } from './key-events.watcher';
+import { KeyVerificationBackend } from './key-verification.backend';
+import { KeyVerifier } from './key-verifier';
+import { RevokedKeys } from './revoked-keys';
+
+/** API keys: the auth service's gRPC API, the positive-result cache and the revocation stream. */
+@Module({
+  providers: [
+    {
+      provide: KeyVerificationBackend,
+      inject: [AUTHN_PROCESSOR_CONFIG],
+      useFactory: (c: AuthnProcessorConfig) =>
+        new GrpcKeyVerificationBackend({
+          address: c.AUTH_GRPC_URL,
+          verifyTimeoutMs: c.AUTH_VERIFY_TIMEOUT_MS,
+        }),
+    },
+    {
+      provide: KeyCache,
+      inject: [Clock, AUTHN_PROCESSOR_CONFIG],
+      useFactory: (clock: Clock, c: AuthnProcessorConfig) =>
+        new KeyCache(clock, {
+          maxEntries: c.KEY_CACHE_MAX_ENTRIES,
+          maxTtlMs: c.KEY_CACHE_TTL_SECONDS * 1000,
+        }),
+    },
+    {
+      provide: RevokedKeys,
+      inject: [Clock, AUTHN_PROCESSOR_CONFIG],
+      useFactory: (clock: Clock, c: AuthnProcessorConfig) =>
+        new RevokedKeys(clock, {
+          maxEntries: c.KEY_CACHE_MAX_ENTRIES,
+          ttlMs: c.JWT_MAX_LIFETIME_SECONDS * 1000,
+        }),
+    },
+    {
+      provide: KeyEventsWatcher,
+      inject: [KeyVerificationBackend, KeyCache, LOGGER, AUTHN_PROCESSOR_CONFIG, RevokedKeys],
+      useFactory: (
+        b: KeyVerificationBackend,
+        cache: KeyCache,
+        log: Logger,
+        c: AuthnProcessorConfig,
+        revoked: RevokedKeys,
+      ) =>
+        new KeyEventsWatcher(
+          b,
+          cache,
+          log,
+          {
+            initialBackoffMs: c.AUTH_WATCH_BACKOFF_INITIAL_MS,
+            maxBackoffMs: c.AUTH_WATCH_BACKOFF_MAX_MS,
+          },
+          revoked,
+        ),
+    },
+    {
+      provide: KeyVerifier,
+      inject: [KeyVerificationBackend, KeyCache, KeyEventsWatcher, Clock],
+      useFactory: (b: KeyVerificationBackend, cache: KeyCache, w: KeyEventsWatcher, clock: Clock) =>
+        new KeyVerifier(b, cache, w, clock),
+    },
+  ],
+  exports: [KeyVerifier, KeyCache, KeyEventsWatcher, RevokedKeys],
+})
+export class KeyVerificationModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(KeyEventsWatcher) private readonly watcher: KeyEventsWatcher,
+    @Inject(KeyVerificationBackend) private readonly backend: KeyVerificationBackend,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.watcher.start();
+  }
+
+  onApplicationShutdown(): void {
+    this.watcher.stop();
+    this.backend.close();
+  }
+}

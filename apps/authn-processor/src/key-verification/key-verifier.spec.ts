@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { AuthBackendUnavailable, AuthnFailure } from '../authn/authn-error';
+import { ManualClock } from '../testing/manual-clock';
+import { silentLogger } from '../logging/logger';
+import { FakeKeyBackend, principal } from '../testing/fake-key-backend';
+import { KeyCache } from './key-cache';
+import { KeyEventsWatcher } from './key-events.watcher';
+import { KeyVerifier } from './key-verifier';
+
+function setup(opts: { live?: boolean } = {}) {
+  const clock = new ManualClock();
+  const backend = new FakeKeyBackend();
+  const cache = new KeyCache(clock, { maxEntries: 100, maxTtlMs: 60_000 });
+  const watcher = new KeyEventsWatcher(backend, cache, silentLogger, {
+    initialBackoffMs: 10,
+    maxBackoffMs: 100,
+  });
+  watcher.start();
+  if (opts.live !== false) backend.emit({ type: 'subscribed' });
+  const verifier = new KeyVerifier(backend, cache, watcher, clock);
+  return { clock, backend, cache, watcher, verifier };
+}
+
+async function failure(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('KeyVerifier', () => {
+  it('a cache hit costs no backend call', async () => {
+    const { backend, verifier } = setup();
+    await verifier.verify('k1', 'good');
+    await verifier.verify('k1', 'good');
+    await verifier.verify('k1', 'good');
+    expect(backend.calls).toHaveLength(1);
+    expect(verifier.stats).toEqual({ hits: 2, misses: 1, backendCalls: 1 });
+  });
+
+  it('coalesces concurrent identical lookups into one call', async () => {
+    const { backend, verifier } = setup();
+    backend.hold = true;
+    const all = Promise.all([1, 2, 3, 4].map(() => verifier.verify('k1', 'good')));
+    expect(backend.calls).toHaveLength(1);
+    backend.hold = false;
+    for (const d of backend.pending) d.resolve({ kind: 'unknown-key' });
+    const ps = await all;
+    expect(ps.every((p) => p.keyId === 'k1')).toBe(true);
+  });
+
+  it('maps negative answers to 401 failures, and does not cache them', async () => {
+    const { backend, verifier } = setup();
+    const codes: Record<string, string> = {
+      'unknown-key': 'UnknownKey',
+      'wrong-secret': 'InvalidSecret',
+      revoked: 'RevokedKey',
+      expired: 'ExpiredKey',
+    };
+    for (const [kind, code] of Object.entries(codes)) {
+      backend.answer = () => ({ kind }) as never;
+      const f = await failure(verifier.verify('k', 'bad'));
+      expect(f).toBeInstanceOf(AuthnFailure);
+      expect((f as AuthnFailure).code).toBe(code);
+    }
+    await failure(verifier.verify('k', 'bad'));
+    expect(backend.calls).toHaveLength(5);
+  });
+
+  it('propagates backend unavailability (fail closed)', async () => {
+    const { backend, verifier } = setup();
+    backend.answer = () => new AuthBackendUnavailable('down');
+    expect(await failure(verifier.verify('k1', 'good'))).toBeInstanceOf(AuthBackendUnavailable);
+  });
+
+  it('honours the TTL the auth service asks for and the key expiry', async () => {
+    const { backend, verifier, clock } = setup();
+    backend.answer = (keyId) => ({
+      kind: 'ok',
+      principal: principal({ keyId, expiresAt: clock.now() + 2_000 }),
+      cacheTtlMs: 30_000,
+    });
+    await verifier.verify('k1', 'good');
+    clock.advance(1_999);
+    await verifier.verify('k1', 'good');
+    expect(backend.calls).toHaveLength(1);
+    clock.advance(1);
+    await verifier.verify('k1', 'good');
+    expect(backend.calls).toHaveLength(2);
+  });
+
+  it('cache_ttl_seconds 0 means do not cache', async () => {
+    const { backend, verifier } = setup();
+    backend.answer = (keyId) => ({ kind: 'ok', principal: principal({ keyId }), cacheTtlMs: 0 });
+    await verifier.verify('k1', 'good');
+    await verifier.verify('k1', 'good');
+    expect(backend.calls).toHaveLength(2);
+  });
+
+  it('a REVOKED event drops the key at once', async () => {
+    const { backend, verifier } = setup();
+    await verifier.verify('k1', 'good');
+    backend.emit({ type: 'revoked', keyId: 'k1' });
+    backend.answer = () => ({ kind: 'revoked' });
+    const f = await failure(verifier.verify('k1', 'good'));
+    expect((f as AuthnFailure).code).toBe('RevokedKey');
+  });
+
+  it('a ROTATED event drops the key too', async () => {
+    const { backend, verifier } = setup();
+    await verifier.verify('k1', 'good');
+    backend.emit({ type: 'rotated', keyId: 'k1' });
+    await verifier.verify('k1', 'good');
+    expect(backend.calls).toHaveLength(2);
+  });
+
+  it('does not cache a result that raced with a revocation', async () => {
+    const { backend, verifier } = setup();
+    backend.hold = true;
+    const p = verifier.verify('k1', 'good');
+    backend.emit({ type: 'revoked', keyId: 'k1' }); // while VerifyKey is in flight
+    backend.hold = false;
+    backend.pending[0]!.resolve({ kind: 'unknown-key' });
+    await p;
+    await verifier.verify('k1', 'good');
+    expect(backend.calls).toHaveLength(2);
+  });
+
+  it('bypasses the cache while the event stream is down', async () => {
+    const { backend, verifier, cache } = setup({ live: false });
+    await verifier.verify('k1', 'good');
+    await verifier.verify('k1', 'good');
+    expect(backend.calls).toHaveLength(2);
+    expect(cache.size).toBe(0);
+  });
+});

@@ -1,0 +1,84 @@
+// Unit-test double for the auth service's key API (not built into dist).
+import { type Principal } from '../authn/principal';
+import {
+  type KeyEvent,
+  type KeyEventListener,
+  type KeyEventSubscription,
+  KeyVerificationBackend,
+  type VerifyKeyOutcome,
+} from '../key-verification/key-verification.backend';
+
+export function principal(over: Partial<Principal> = {}): Principal {
+  return {
+    via: 'basic',
+    tenant: 't1',
+    userId: 'u1',
+    keyId: 'k1',
+    scopes: ['echo:read'],
+    expiresAt: undefined,
+    ...over,
+  };
+}
+
+interface Deferred {
+  keyId: string;
+  resolve: (o: VerifyKeyOutcome) => void;
+  reject: (e: Error) => void;
+}
+
+export class FakeKeyBackend extends KeyVerificationBackend {
+  calls: { keyId: string; secret: string }[] = [];
+  /** Answer for each call; default: ok for secret "good", wrong-secret otherwise. */
+  answer: (keyId: string, secret: string) => VerifyKeyOutcome | Error = (keyId, secret) =>
+    secret === 'good'
+      ? { kind: 'ok', principal: principal({ keyId }), cacheTtlMs: 60_000 }
+      : { kind: 'wrong-secret' };
+  /** When true, calls stay pending until `release()`. */
+  hold = false;
+  pending: Deferred[] = [];
+  listeners: KeyEventListener[] = [];
+  cancelled = 0;
+
+  verifyKey(keyId: string, secret: string): Promise<VerifyKeyOutcome> {
+    this.calls.push({ keyId, secret });
+    return new Promise((resolve, reject) => {
+      const settle = () => {
+        const a = this.answer(keyId, secret);
+        if (a instanceof Error) reject(a);
+        else resolve(a);
+      };
+      if (this.hold) {
+        this.pending.push({ keyId, resolve: () => settle(), reject });
+      } else {
+        settle();
+      }
+    });
+  }
+
+  release(): void {
+    const p = this.pending;
+    this.pending = [];
+    for (const d of p) d.resolve({ kind: 'unknown-key' });
+  }
+
+  watchKeyEvents(listener: KeyEventListener): KeyEventSubscription {
+    this.listeners.push(listener);
+    return {
+      cancel: () => {
+        this.cancelled++;
+      },
+    };
+  }
+
+  /** Sends an event on the newest stream. */
+  emit(e: KeyEvent): void {
+    this.listeners.at(-1)?.onEvent(e);
+  }
+
+  /** Closes the newest stream. */
+  drop(err?: Error): void {
+    this.listeners.at(-1)?.onClose(err ?? new Error('stream reset'));
+  }
+
+  close(): void {}
+}
