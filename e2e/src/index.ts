@@ -1,0 +1,5 @@
+export {
+  startFrontProxyStack,
+  type FrontProxyStack,
+  type FrontProxyStackOptions,
+} from './front-proxy-stack';
