@@ -1,19 +1,33 @@
 import 'reflect-metadata';
-import { type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { type INestMicroservice } from '@nestjs/common';
+import { createExtProcMicroservice } from '@edge/processor-core/nest';
 import { AppModule } from './app.module';
 import { type AuthnProcessorConfig } from './config/authn-processor.config';
+import { ExtProcLifecycle } from './ext-proc/ext-proc-lifecycle.service';
 
-/** Builds and starts the app (used by main.ts and by tests): ext_proc gRPC, no HTTP server. */
+/**
+ * Builds and starts the app (used by main.ts and by tests): a standalone Nest microservice
+ * served by processor-core's ExtProcTransport (ext_proc gRPC, no HTTP server). `listen()` runs
+ * the bootstrap hooks (auth client, key watcher, metrics endpoint) before the ext_proc server
+ * accepts streams; `close()` / SIGTERM drain the ext_proc streams before the shutdown hooks
+ * close the auth gRPC client.
+ */
 export async function createAuthnProcessorApp(
   config: AuthnProcessorConfig,
-): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
+): Promise<INestMicroservice> {
+  const app = await createExtProcMicroservice(AppModule.forRoot(config), {
     // Throw instead of exiting the process: main.ts reports and exits, tests see the error.
     abortOnError: false,
     logger:
       config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace' ? undefined : ['error', 'warn'],
   });
   app.enableShutdownHooks();
+  try {
+    await app.listen();
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  app.get(ExtProcLifecycle).logStarted();
   return app;
 }

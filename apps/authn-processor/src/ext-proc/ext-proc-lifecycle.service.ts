@@ -14,15 +14,16 @@ import {
 import { LOGGER } from '../logging/logger';
 
 /**
- * Starts processor-core's ext_proc server (ExtProcService, from its Nest module) once every
- * provider is ready, and the Prometheus endpoint next to it. At shutdown the ext_proc server is
- * drained (NOT_SERVING, in-flight streams finish) *before* any module's onApplicationShutdown
- * stops the key watcher and the auth gRPC client those streams depend on.
+ * What runs around processor-core's ext_proc server, which ExtProcTransport starts (app.ts):
+ * the Prometheus endpoint (up at bootstrap, before the ext_proc server accepts streams) and the
+ * start-up log line. Shutdown order: the transport's close() / ExtProcService's
+ * beforeApplicationShutdown drain the ext_proc streams (NOT_SERVING, in-flight streams finish)
+ * *before* any onApplicationShutdown stops the key watcher and the auth gRPC client those streams
+ * depend on; the metrics endpoint closes after the drain.
  */
 @Injectable()
 export class ExtProcLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private metricsServer: MetricsServer | undefined;
-  private boundPort = 0;
 
   constructor(
     @Inject(ExtProcService) private readonly extProc: ExtProcService,
@@ -31,13 +32,12 @@ export class ExtProcLifecycle implements OnApplicationBootstrap, BeforeApplicati
     @Inject(Registry) private readonly registry: Registry,
   ) {}
 
-  /** The bound ext_proc port (useful with GRPC_PORT=0). */
+  /** The bound ext_proc port (useful with GRPC_PORT=0); 0 until the transport listens. */
   get port(): number {
-    return this.boundPort;
+    return this.extProc.port;
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.boundPort = await this.extProc.start();
     if (this.config.METRICS_PORT !== 0) {
       this.metricsServer = await startMetricsServer({
         registry: this.registry,
@@ -45,13 +45,18 @@ export class ExtProcLifecycle implements OnApplicationBootstrap, BeforeApplicati
         port: this.config.METRICS_PORT,
       });
     }
+  }
+
+  /** Called by app.ts once the microservice listens. */
+  logStarted(): void {
     this.logger.info(
-      { event: 'started', grpc_port: this.boundPort, metrics_port: this.metricsServer?.port },
+      { event: 'started', grpc_port: this.port, metrics_port: this.metricsServer?.port },
       'authn-processor listening',
     );
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    // Idempotent: on app.close() the transport has already drained it.
     await this.extProc.shutdown();
     await this.metricsServer?.close();
   }

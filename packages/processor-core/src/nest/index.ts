@@ -5,13 +5,21 @@ import {
   Inject,
   Injectable,
   Module,
+  type BeforeApplicationShutdown,
   type DynamicModule,
-  type OnApplicationShutdown,
+  type INestMicroservice,
   type Provider,
   type Type,
 } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
-import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+// Not re-exported from the package root (NestFactory.createMicroservice's own option type).
+import type { NestMicroserviceOptions } from '@nestjs/common/interfaces/microservices/nest-microservice-options.interface';
+import { ModuleRef, NestFactory } from '@nestjs/core';
+import {
+  Server,
+  type AsyncMicroserviceOptions,
+  type CustomStrategy,
+  type CustomTransportStrategy,
+} from '@nestjs/microservices';
 import type { Logger } from '../logger';
 import { compose, type AnyProcessor } from '../processor';
 import { createExtProcServer, type ExtProcServer, type ExtProcServerOptions } from '../server';
@@ -30,11 +38,14 @@ export interface ExtProcModuleOptions {
   compose?: boolean;
   /** Server settings (port, limits, logger, metrics...). */
   server?: ExtProcServerSettings;
+  /** Modules exporting what the processors inject (not needed for global modules). */
+  imports?: DynamicModule['imports'];
 }
 
 export interface ExtProcModuleAsyncOptions {
   processors: Type<AnyProcessor>[];
   compose?: boolean;
+  /** Modules exporting what the processors and `useFactory` inject. */
   imports?: DynamicModule['imports'];
   inject?: (string | symbol | Type)[];
   /** Builds the server settings from injected providers (e.g. a validated config service). */
@@ -47,10 +58,19 @@ interface ResolvedOptions {
   server: ExtProcServerSettings;
 }
 
-/** Owns the ext_proc server of the app: start, health, graceful shutdown with the app. */
+/**
+ * Owns the ext_proc server of the app: start, health, graceful shutdown with the app.
+ *
+ * Started by `ExtProcTransport` (through @nestjs/microservices) or by calling `start()` yourself.
+ * It drains in `beforeApplicationShutdown`, i.e. before any `onApplicationShutdown` hook, so close
+ * what your processors depend on (gRPC clients, pools) in `onApplicationShutdown`, not in
+ * `onModuleDestroy` (Nest runs that first on a signal).
+ */
 @Injectable()
-export class ExtProcService implements OnApplicationShutdown {
+export class ExtProcService implements BeforeApplicationShutdown {
   private server: ExtProcServer | undefined;
+  private starting: Promise<number> | undefined;
+  private stopping: Promise<void> | undefined;
 
   constructor(
     @Inject(EXT_PROC_MODULE_OPTIONS) private readonly options: ResolvedOptions,
@@ -62,9 +82,24 @@ export class ExtProcService implements OnApplicationShutdown {
     return this.server;
   }
 
-  /** Builds and starts the server from the DI-resolved processors; resolves with the port. */
-  async start(overrides: Partial<ExtProcServerSettings> = {}): Promise<number> {
-    if (this.server !== undefined) return this.server.port;
+  /** The bound port (useful with `port: 0`); 0 before `start` resolves. */
+  get port(): number {
+    return this.server?.port ?? 0;
+  }
+
+  /**
+   * Builds the server from the DI-resolved processors and starts it; resolves with the port.
+   * Calling it again returns the same start; after `shutdown()` it rejects (a service starts once).
+   */
+  start(overrides: Partial<ExtProcServerSettings> = {}): Promise<number> {
+    if (this.stopping !== undefined) {
+      return Promise.reject(new Error('ExtProcService: start() after shutdown()'));
+    }
+    this.starting ??= this.listen(overrides);
+    return this.starting;
+  }
+
+  private async listen(overrides: Partial<ExtProcServerSettings>): Promise<number> {
     const instances = this.options.processors.map((cls) =>
       this.moduleRef.get(cls, { strict: false }),
     );
@@ -82,19 +117,36 @@ export class ExtProcService implements OnApplicationShutdown {
     return this.server?.health.get() === 'SERVING';
   }
 
-  async shutdown(): Promise<void> {
-    await this.server?.shutdown();
+  /**
+   * Graceful stop: NOT_SERVING, refuse new streams, wait for in-flight streams (up to
+   * `shutdownGraceMs`), then force. Idempotent: every call (the transport's `close()`, the
+   * shutdown hook, your own) returns the same promise; a no-op when the server never started.
+   * A start still in progress is awaited first, so a server that comes up late is stopped too.
+   */
+  shutdown(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.starting?.catch(() => undefined);
+      await this.server?.shutdown();
+    })();
+    return this.stopping;
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.shutdown();
   }
 }
 
 /**
- * The custom transport strategy:
+ * The custom transport strategy. It is a provider of `ExtProcModule`, so it reaches the
+ * DI-built processors through `ExtProcService`; get it from the container:
  *
  * ```ts
+ * // Standalone microservice (no HTTP server):
+ * const app = await createExtProcMicroservice(AppModule);
+ * await app.listen();
+ * // or, spelled out: NestFactory.createMicroservice(AppModule, extProcMicroserviceOptions())
+ *
+ * // Hybrid (next to an HTTP app):
  * const app = await NestFactory.create(AppModule);
  * app.connectMicroservice({ strategy: app.get(ExtProcTransport) });
  * await app.startAllMicroservices();
@@ -112,6 +164,8 @@ export class ExtProcTransport extends Server implements CustomTransportStrategy 
       (err: unknown) => callback(err),
     );
   }
+
+  /** Drains the ext_proc server (idempotent; Nest calls it more than once on `app.close()`). */
 
   async close(): Promise<void> {
     await this.service.shutdown();
@@ -133,10 +187,11 @@ export class ExtProcModule {
       compose: options.compose ?? false,
       server: options.server ?? {},
     };
-    return ExtProcModule.build(options.processors, {
+    const mod = ExtProcModule.build(options.processors, {
       provide: EXT_PROC_MODULE_OPTIONS,
       useValue: resolved,
     });
+    return { ...mod, imports: options.imports ?? [] };
   }
 
   static forRootAsync(options: ExtProcModuleAsyncOptions): DynamicModule {
@@ -161,6 +216,34 @@ export class ExtProcModule {
       exports: [ExtProcService, ExtProcTransport, ...processors],
     };
   }
+}
+
+/**
+ * Options for `NestFactory.createMicroservice` that take the strategy from the DI container
+ * (Nest resolves `inject` after the module graph is built, before `listen()`), so processors
+ * can be ordinary providers: `NestFactory.createMicroservice(AppModule, extProcMicroserviceOptions())`.
+ */
+export function extProcMicroserviceOptions(): AsyncMicroserviceOptions {
+  return {
+    inject: [ExtProcTransport],
+    useFactory: (strategy: ExtProcTransport): CustomStrategy => ({ strategy }),
+  };
+}
+
+/**
+ * Creates a standalone Nest microservice (no HTTP server) served by `ExtProcTransport`. The
+ * module must import `ExtProcModule.forRoot(...)` / `forRootAsync(...)`. Call `listen()` on the
+ * result: Nest runs the init and bootstrap hooks, then the ext_proc server starts. `close()`
+ * drains the ext_proc streams first, then runs the app's shutdown hooks.
+ */
+export function createExtProcMicroservice(
+  module: Type | DynamicModule,
+  options: NestMicroserviceOptions = {},
+): Promise<INestMicroservice> {
+  return NestFactory.createMicroservice<AsyncMicroserviceOptions>(module, {
+    ...options,
+    ...extProcMicroserviceOptions(),
+  });
 }
 
 /** Adapts Nest's Logger (or any `log/warn/error/debug(message, context)` logger) to the core's Logger. */
