@@ -1,5 +1,6 @@
 // Fixed-rate load (wrk2-like, open loop) with microsecond latency: its own process.
 // argv: url rate durationSec connections [post-body]
+// env: EDGE_FIXED_RATE_HEADERS, a JSON object of extra request headers (e.g. Authorization).
 import { Agent, request } from 'node:http';
 
 const [url, rateS, durS, connS, postBody] = process.argv.slice(2);
@@ -7,6 +8,10 @@ const rate = Number(rateS);
 const durationMs = Number(durS) * 1000;
 const agent = new Agent({ keepAlive: true, maxSockets: Number(connS) });
 const u = new URL(url!);
+const extraHeaders = JSON.parse(process.env.EDGE_FIXED_RATE_HEADERS ?? '{}') as Record<
+  string,
+  string
+>;
 const lat: number[] = [];
 let errors = 0;
 let inflight = 0;
@@ -23,8 +28,12 @@ function one(): void {
       agent,
       headers:
         postBody !== undefined
-          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(postBody) }
-          : {},
+          ? {
+              ...extraHeaders,
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(postBody),
+            }
+          : extraHeaders,
     },
     (res) => {
       res.resume();
