@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthnProcessorApp } from '../src/app';
 import { loadAuthnProcessorConfig } from '../src/config/authn-processor.config';
 import { ExtProcLifecycle } from '../src/ext-proc/ext-proc-lifecycle.service';
+import { VerifiedTokenCache } from '../src/jwt/verified-token.cache';
 import { KeyEventsWatcher } from '../src/key-verification/key-events.watcher';
 
 const { VerifyKeyResult, KeyEventType } = authV1;
@@ -144,6 +145,8 @@ describe('authn-processor app over ext_proc gRPC', () => {
   });
 
   it('Bearer JWT from the JWKS -> identity headers; route scope enforced', async () => {
+    const tokens = app.get(VerifiedTokenCache);
+    const { hits, misses } = tokens.stats;
     const ok = await call(
       { authorization: `Bearer ${token}` },
       { 'edge.authn': { required_scopes: ['echo:read'] } },
@@ -162,5 +165,8 @@ describe('authn-processor app over ext_proc gRPC', () => {
       status: 403,
       details: 'MissingScope echo:write',
     });
+    // the second request was answered from the verified-token cache (no signature check)
+    expect(tokens.stats.misses - misses).toBe(1);
+    expect(tokens.stats.hits - hits).toBe(1);
   });
 });

@@ -5,7 +5,7 @@ import {
   type AuthnProcessorConfig,
 } from '../config/authn-processor.config';
 import { JwtModule } from '../jwt/jwt.module';
-import { JwtVerifier } from '../jwt/jwt-verifier';
+import { CachingTokenVerifier, VerifiedTokenCache } from '../jwt/verified-token.cache';
 import { KeyCache } from '../key-verification/key-cache';
 import { KeyEventsWatcher } from '../key-verification/key-events.watcher';
 import { KeyVerificationModule } from '../key-verification/key-verification.module';
@@ -20,10 +20,11 @@ import { Authenticator } from './authenticator';
   providers: [
     {
       provide: Authenticator,
-      inject: [KeyVerifier, JwtVerifier, AUTHN_PROCESSOR_CONFIG, RevokedKeys],
+      // The revoked-key_id check runs in the Authenticator after the token cache, on every request.
+      inject: [KeyVerifier, CachingTokenVerifier, AUTHN_PROCESSOR_CONFIG, RevokedKeys],
       useFactory: (
         keys: KeyVerifier,
-        tokens: JwtVerifier,
+        tokens: CachingTokenVerifier,
         c: AuthnProcessorConfig,
         revoked: RevokedKeys,
       ) =>
@@ -36,9 +37,14 @@ import { Authenticator } from './authenticator';
     },
     {
       provide: AuthnMetrics,
-      inject: [Registry, KeyVerifier, KeyCache, KeyEventsWatcher],
-      useFactory: (r: Registry, v: KeyVerifier, cache: KeyCache, w: KeyEventsWatcher) =>
-        new AuthnMetrics(r, v, cache, w),
+      inject: [Registry, KeyVerifier, KeyCache, KeyEventsWatcher, VerifiedTokenCache],
+      useFactory: (
+        r: Registry,
+        v: KeyVerifier,
+        cache: KeyCache,
+        w: KeyEventsWatcher,
+        tokens: VerifiedTokenCache,
+      ) => new AuthnMetrics(r, v, cache, w, tokens),
     },
   ],
   exports: [Authenticator, AuthnMetrics],

@@ -15,6 +15,8 @@ describe('authn-processor config', () => {
       AUTH_VERIFY_TIMEOUT_MS: 300,
       KEY_CACHE_MAX_ENTRIES: 10_000,
       KEY_CACHE_TTL_SECONDS: 60,
+      JWT_CACHE_MAX_ENTRIES: 10_000,
+      JWT_CACHE_TTL_SECONDS: 60,
       MAX_AUTHORIZATION_BYTES: 4096,
     });
   });
@@ -34,5 +36,11 @@ describe('authn-processor config', () => {
         new Set(['JWT_ALGORITHMS', 'GRPC_PORT', 'KEY_CACHE_TTL_SECONDS']),
       );
     }
+  });
+
+  it('JWT_CACHE_MAX_ENTRIES=0 disables the verified-token cache; its TTL must be positive', () => {
+    expect(loadAuthnProcessorConfig({ JWT_CACHE_MAX_ENTRIES: '0' }).JWT_CACHE_MAX_ENTRIES).toBe(0);
+    expect(() => loadAuthnProcessorConfig({ JWT_CACHE_TTL_SECONDS: '0' })).toThrow(ConfigError);
+    expect(() => loadAuthnProcessorConfig({ JWT_CACHE_MAX_ENTRIES: '-1' })).toThrow(ConfigError);
   });
 });

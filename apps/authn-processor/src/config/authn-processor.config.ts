@@ -64,6 +64,10 @@ export const authnProcessorConfigSchema = z.object({
    */
   JWT_MAX_LIFETIME_SECONDS: positiveInt(3_600, 86_400),
   JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  /** Verified tokens kept in memory (LRU, keyed by the token's SHA-256); 0 disables the cache. */
+  JWT_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  /** Upper bound on how long a verified token is cached; its `exp` may lower it. */
+  JWT_CACHE_TTL_SECONDS: positiveInt(60, 3_600),
   /** A JWKS is refetched when older than this, or on an unknown kid after the cooldown. */
   JWKS_CACHE_MAX_AGE_SECONDS: positiveInt(600, 86_400),
   JWKS_COOLDOWN_SECONDS: positiveInt(30, 3_600),

@@ -3,6 +3,7 @@ import {
   errors,
   type FlattenedJWSInput,
   type JSONWebKeySet,
+  type JWK,
   type JWSHeaderParameters,
   type JWTVerifyGetKey,
 } from 'jose';
@@ -19,12 +20,21 @@ export interface JwksCacheOptions {
 
 type LocalSet = ReturnType<typeof createLocalJWKSet>;
 
+/** Called when a refetch dropped or changed a key that the previous set had. */
+export type KeysRemovedListener = () => void;
+
 /**
  * The auth service's JWKS, cached. Refetched when older than maxAge, and on a token whose
  * `kid` is unknown, but then at most once per cooldown; concurrent refetches are coalesced.
+ * When a refetch no longer contains a key of the previous set (retired, or same `kid` with
+ * other material or parameters), the `onKeysRemoved` listeners run, synchronously with the
+ * swap, so nothing verified with the old key can be served from a cache after it.
  */
 export class JwksCache {
   private local: LocalSet | undefined;
+  /** Canonical JSON of every key in the current set. */
+  private keyPrints: ReadonlySet<string> | undefined;
+  private readonly removedListeners: KeysRemovedListener[] = [];
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private lastAttempt = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<void> | undefined;
@@ -62,6 +72,11 @@ export class JwksCache {
     }
   };
 
+  /** Registers a listener for "a key of the previous set is gone" (see the class comment). */
+  onKeysRemoved(listener: KeysRemovedListener): void {
+    this.removedListeners.push(listener);
+  }
+
   private current(): LocalSet {
     if (this.local === undefined) throw new errors.JWKSNoMatchingKey();
     return this.local;
@@ -74,13 +89,39 @@ export class JwksCache {
       this.fetches++;
       try {
         const set: JSONWebKeySet = await this.fetcher.fetch();
+        const prints = new Set(set.keys.map(keyPrint));
+        const previous = this.keyPrints;
         this.local = createLocalJWKSet(set);
+        this.keyPrints = prints;
         this.fetchedAt = this.clock.now();
         this.logger.debug({ event: 'jwks_fetched', keys: set.keys.length }, 'JWKS fetched');
+        if (previous !== undefined && [...previous].some((p) => !prints.has(p))) {
+          this.logger.info(
+            { event: 'jwks_keys_removed', keys: set.keys.length },
+            'JWKS no longer has a key it had; dropping results verified with the old set',
+          );
+          for (const listener of this.removedListeners) listener();
+        }
       } finally {
         this.inFlight = undefined;
       }
     })();
     return this.inFlight;
   }
+}
+
+/** Canonical JSON of a JWK (object keys sorted at every level), to compare key sets. */
+export function keyPrint(jwk: JWK): string {
+  return JSON.stringify(sortKeys(jwk));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v === null || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.keys(o)
+      .sort()
+      .map((k) => [k, sortKeys(o[k])]),
+  );
 }

@@ -8,8 +8,12 @@ import { LOGGER, type Logger } from '../logging/logger';
 import { JwksCache } from './jwks.cache';
 import { HttpJwksFetcher, JwksFetcher } from './jwks.fetcher';
 import { JwtVerifier } from './jwt-verifier';
+import { CachingTokenVerifier, VerifiedTokenCache } from './verified-token.cache';
 
-/** JWT Bearer tokens, verified locally against the auth service's (cached) JWKS. */
+/**
+ * JWT Bearer tokens, verified locally against the auth service's (cached) JWKS; repeated
+ * tokens are answered from a bounded cache of verified tokens (CachingTokenVerifier).
+ */
 @Module({
   providers: [
     {
@@ -38,8 +42,28 @@ import { JwtVerifier } from './jwt-verifier';
           clockToleranceSeconds: c.JWT_CLOCK_TOLERANCE_SECONDS,
         }),
     },
+    {
+      provide: VerifiedTokenCache,
+      inject: [JwksCache, Clock, AUTHN_PROCESSOR_CONFIG],
+      useFactory: (jwks: JwksCache, clock: Clock, c: AuthnProcessorConfig) => {
+        const cache = new VerifiedTokenCache(clock, {
+          maxEntries: c.JWT_CACHE_MAX_ENTRIES,
+          maxTtlMs: c.JWT_CACHE_TTL_SECONDS * 1000,
+          clockToleranceSeconds: c.JWT_CLOCK_TOLERANCE_SECONDS,
+        });
+        // A retired / replaced signing key: nothing verified with the old set is served again.
+        jwks.onKeysRemoved(() => cache.clear());
+        return cache;
+      },
+    },
+    {
+      provide: CachingTokenVerifier,
+      inject: [JwtVerifier, VerifiedTokenCache],
+      useFactory: (verifier: JwtVerifier, cache: VerifiedTokenCache) =>
+        new CachingTokenVerifier(verifier, cache),
+    },
   ],
-  exports: [JwtVerifier],
+  exports: [JwtVerifier, CachingTokenVerifier, VerifiedTokenCache],
 })
 export class JwtModule implements OnApplicationBootstrap {
   constructor(

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { type VerifiedTokenCache } from '../jwt/verified-token.cache';
 import { type KeyCache } from '../key-verification/key-cache';
 import { type KeyEventsWatcher } from '../key-verification/key-events.watcher';
 import { type KeyVerifier } from '../key-verification/key-verifier';
@@ -21,6 +22,7 @@ export class AuthnMetrics implements DecisionRecorder {
     verifier: KeyVerifier,
     cache: KeyCache,
     watcher: KeyEventsWatcher,
+    tokenCache: VerifiedTokenCache,
   ) {
     const registers = [registry];
     this.decisions = new Counter({
@@ -69,6 +71,24 @@ export class AuthnMetrics implements DecisionRecorder {
       'authn_verify_key_calls_total',
       'VerifyKey calls made (after single-flight)',
       () => verifier.stats.backendCalls,
+    );
+    new Gauge({
+      name: 'authn_jwt_cache_entries',
+      help: 'Verified JWTs cached',
+      registers,
+      collect() {
+        this.set(tokenCache.size);
+      },
+    });
+    stat(
+      'authn_jwt_cache_hits_total',
+      'Bearer requests answered from the verified-token cache (no signature check)',
+      () => tokenCache.stats.hits,
+    );
+    stat(
+      'authn_jwt_cache_misses_total',
+      'Bearer requests not answered from the verified-token cache (0 while it is disabled)',
+      () => tokenCache.stats.misses,
     );
   }
 

@@ -1,0 +1,135 @@
+import { hash } from 'node:crypto';
+import { type TokenVerifier } from '../authn/authenticator';
+import { type Principal } from '../authn/principal';
+import { type Clock } from '../common/clock';
+
+export interface VerifiedTokenCacheOptions {
+  /** LRU bound; 0 disables the cache (every Bearer request is verified). */
+  readonly maxEntries: number;
+  /** Upper bound for any entry's lifetime; the token's `exp` may lower it. */
+  readonly maxTtlMs: number;
+  /** The verifier's clock tolerance: a token is never accepted once `now >= exp + tolerance`. */
+  readonly clockToleranceSeconds: number;
+}
+
+interface Entry {
+  readonly principal: Principal;
+  /** The token's `exp`, epoch seconds. */
+  readonly exp: number;
+  /** Epoch ms: min(exp, cached at + maxTtl). */
+  readonly until: number;
+}
+
+/**
+ * Bounded LRU of successfully verified JWTs (principal + `exp`), so a repeated Bearer token
+ * skips the signature check.
+ *
+ * Keyed by the SHA-256 of the token, so the bearer secret itself is never held, and an entry
+ * lives until min(`exp`, now + maxTtl). Only successes are stored. The whole cache is emptied
+ * when the JWKS loses a key (see JwksCache.onKeysRemoved); every clear bumps `generation`, so
+ * a verification that started before a clear is not stored after it. Revocation is not the
+ * cache's job: the Authenticator checks the principal's key_id on every request, hit or miss.
+ */
+export class VerifiedTokenCache {
+  private readonly entries = new Map<string, Entry>();
+  private gen = 0;
+  readonly stats = { hits: 0, misses: 0 };
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly opts: VerifiedTokenCacheOptions,
+  ) {}
+
+  get enabled(): boolean {
+    return this.opts.maxEntries > 0;
+  }
+
+  /** Cache key of a token: its SHA-256 (base64url), never the token. */
+  cacheKey(token: string): string {
+    return hash('sha256', token, 'base64url');
+  }
+
+  get(cacheKey: string): Principal | undefined {
+    const e = this.entries.get(cacheKey);
+    if (e === undefined) {
+      this.stats.misses++;
+      return undefined;
+    }
+    const now = this.clock.now();
+    // The same rule as jose's `exp` check (whole seconds, with the tolerance); `until` <= exp
+    // already, this stays as a guard so a hit can never outlive what the verifier accepts.
+    if (now >= e.until || e.exp <= Math.floor(now / 1000) - this.opts.clockToleranceSeconds) {
+      this.entries.delete(cacheKey);
+      this.stats.misses++;
+      return undefined;
+    }
+    // Refresh recency: Map keeps insertion order, the first key is the least recently used.
+    this.entries.delete(cacheKey);
+    this.entries.set(cacheKey, e);
+    this.stats.hits++;
+    return e.principal;
+  }
+
+  /**
+   * Stores a verified principal, unless the cache was cleared since `generation` was read
+   * (the result may have been verified with a key that is gone now), or it expires already.
+   */
+  set(cacheKey: string, principal: Principal, generation: number): void {
+    if (!this.enabled || generation !== this.gen || principal.expiresAt === undefined) return;
+    const now = this.clock.now();
+    const until = Math.min(principal.expiresAt, now + this.opts.maxTtlMs);
+    if (until <= now) return;
+    this.entries.delete(cacheKey);
+    this.entries.set(cacheKey, {
+      principal,
+      exp: Math.floor(principal.expiresAt / 1000),
+      until,
+    });
+    while (this.entries.size > this.opts.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done === true) break;
+      this.entries.delete(oldest.value);
+    }
+  }
+
+  clear(): void {
+    this.gen++;
+    this.entries.clear();
+  }
+
+  /** Bumped by every clear. */
+  get generation(): number {
+    return this.gen;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** For tests: the stored keys (hashes, never a token). */
+  keys(): string[] {
+    return [...this.entries.keys()];
+  }
+}
+
+/**
+ * A TokenVerifier that answers repeated tokens from a VerifiedTokenCache and verifies the
+ * rest with the real verifier. Failures (401 and 503 alike) are never cached.
+ */
+export class CachingTokenVerifier implements TokenVerifier {
+  constructor(
+    private readonly inner: TokenVerifier,
+    private readonly cache: VerifiedTokenCache,
+  ) {}
+
+  async verify(token: string): Promise<Principal> {
+    if (!this.cache.enabled) return this.inner.verify(token);
+    const key = this.cache.cacheKey(token);
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    const generation = this.cache.generation;
+    const principal = await this.inner.verify(token);
+    this.cache.set(key, principal, generation);
+    return principal;
+  }
+}
