@@ -1,9 +1,19 @@
 // `pnpm --filter @edge/bench bench:core`: Envoy alone vs Envoy + a processor-core processor
-// (request headers) vs the same processor also buffering the request body. Load comes from a
+// (request headers) vs the same header processor written on the official Go stack (grpc-go,
+// `go-reference/`) vs the TS processor also buffering the request body. Load comes from a
 // separate process at 127.0.0.1: wrk (closed loop, max throughput) when installed, else
-// autocannon; then a fixed moderate rate (open loop, µs latency) for the added p50.
-import { execFile, fork, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+// autocannon; then a fixed moderate rate (open loop, µs latency) for the added p50. Each
+// measured row also reads the CPU time (utime + stime, /proc/<pid>/stat) of Envoy, the
+// ext_proc server and the upstream, and the whole machine's busy time (/proc/stat).
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import {
+  existsSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  writeFileSync,
+  mkdtempSync,
+} from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +33,138 @@ interface Row {
   p50ms: number;
   p99ms: number;
   errors: number;
+  cpu?: CpuUse;
+}
+
+/** CPU seconds (user + system, all threads) of one process so far, from /proc/<pid>/stat. */
+const CLK_TCK = 100; // USER_HZ: 100 on every Linux ABI Node ships for.
+function procCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+/** Whole-machine busy and steal seconds (all CPUs) from /proc/stat's `cpu` line. */
+function machineCpu(): { busy: number; steal: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .split(/\s+/)
+    .slice(1, 9)
+    .map((v) => Number(v) / CLK_TCK) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const busy = user + nice + system + irq + softirq;
+  return { busy, steal, total: busy + idle + iowait + steal };
+}
+
+interface CpuUse {
+  /** CPU µs per request (`proc*` undefined when the row has no processor). */
+  envoyUs: number;
+  procUs: number | undefined;
+  upstreamUs: number;
+  /** Everything else on the machine (wrk, the kernel's share not charged to these, other tenants). */
+  restUs: number;
+  /** The whole machine's busy CPU time per request. */
+  machineUs: number;
+  /** Cores used by each process over the window (1.00 = one core). */
+  envoyCores: number;
+  procCores: number | undefined;
+  /** Whole machine: busy and steal as a share of all CPUs. */
+  machineBusy: number;
+  machineSteal: number;
+}
+
+/** Runs `measure` and reads the CPU the given processes used meanwhile. */
+async function withCpu<T extends { rps: number }>(
+  pids: { envoy: number; proc: number | undefined; upstream: number },
+  measure: () => Promise<T>,
+): Promise<T & { cpu: CpuUse }> {
+  const snap = (): {
+    e: number;
+    p: number;
+    u: number;
+    m: ReturnType<typeof machineCpu>;
+    t: bigint;
+  } => ({
+    e: procCpuSeconds(pids.envoy),
+    p: pids.proc !== undefined ? procCpuSeconds(pids.proc) : 0,
+    u: procCpuSeconds(pids.upstream),
+    m: machineCpu(),
+    t: process.hrtime.bigint(),
+  });
+  const a = snap();
+  const r = await measure();
+  const b = snap();
+  const wall = Number(b.t - a.t) / 1e9;
+  const reqs = r.rps * wall;
+  const us = (s: number): number => (s * 1e6) / reqs;
+  const mt = b.m.total - a.m.total;
+  return {
+    ...r,
+    cpu: {
+      envoyUs: us(b.e - a.e),
+      procUs: pids.proc !== undefined ? us(b.p - a.p) : undefined,
+      upstreamUs: us(b.u - a.u),
+      restUs: us(b.m.busy - a.m.busy - (b.e - a.e) - (b.p - a.p) - (b.u - a.u)),
+      machineUs: us(b.m.busy - a.m.busy),
+      envoyCores: (b.e - a.e) / wall,
+      procCores: pids.proc !== undefined ? (b.p - a.p) / wall : undefined,
+      machineBusy: (b.m.busy - a.m.busy) / mt,
+      machineSteal: (b.m.steal - a.m.steal) / mt,
+    },
+  };
+}
+
+/** The Envoy process: our child whose executable is envoy (testkit spawns it directly). */
+function envoyPid(): number {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && /envoy/.test(readlinkSync(`/proc/${d}/exe`))) return Number(d);
+    } catch {
+      // raced with an exiting process
+    }
+  }
+  throw new Error("could not find the Envoy process among this process's children");
+}
+
+/** Builds the Go reference ext_proc server (bench/go-reference) into dist/go-ext-proc. */
+async function buildGoReference(): Promise<string> {
+  const out = join(__dirname, 'go-ext-proc');
+  try {
+    await run('go', ['build', '-o', out, '.'], { cwd: join(__dirname, '..', 'go-reference') });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT')
+      throw new Error(
+        'bench:core needs the Go toolchain (`go` on PATH) to build bench/go-reference, the Go reference ext_proc server',
+      );
+    throw new Error(`go build of bench/go-reference failed:\n${e.stderr ?? e.message}`);
+  }
+  return out;
+}
+
+/** Starts the Go reference server with GOMAXPROCS=n; resolves once it prints `ready`. */
+function goChild(bin: string, port: number, maxProcs: number): Promise<ChildProcess> {
+  const c = spawn(bin, [String(port)], {
+    env: { ...process.env, GOMAXPROCS: String(maxProcs) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    c.stdout.once('data', () => resolve(c));
+    c.once('error', reject);
+    c.once('exit', (code) => reject(new Error(`go-ext-proc exited ${code}`)));
+  });
 }
 
 function child(script: string, port: number): Promise<ChildProcess> {
@@ -97,24 +239,39 @@ async function fixedRate(
 }
 
 async function main(): Promise<void> {
+  const goBin = await buildGoReference();
   const upstreamPort = await freePort();
   const procPort = await freePort();
+  const go1Port = await freePort();
+  const go2Port = await freePort();
   const listenerPort = await freePort();
-  const kids = [
-    await child('upstream.js', upstreamPort),
-    await child('processor-server.js', procPort),
-  ];
+  const upstream = await child('upstream.js', upstreamPort);
+  const tsProc = await child('processor-server.js', procPort);
+  // GOMAXPROCS=1: one OS thread runs Go code at a time, like Node's one JS thread (both still
+  // have runtime helper threads: Go's sysmon, Node's libuv pool and GC threads).
+  const go1 = await goChild(goBin, go1Port, 1);
+  const go2 = await goChild(goBin, go2Port, 2);
+  const kids = [upstream, tsProc, go1, go2];
+  // Every ext_proc filter is in the chain of every route and disabled per route except the one
+  // the row is about, so all rows go through the same chain; the Go filters have the same
+  // settings (default mode: request headers only) as `headers`.
+  const filters = ['headers', 'body', 'go1', 'go2'];
+  const only = (...on: string[]): string[] => filters.filter((f) => !on.includes(f));
   const configYaml = buildEnvoyConfig({
     listenerPort,
     upstreamPort,
     routes: [
       { prefix: '/direct', disableExtProc: true },
-      { prefix: '/headers', disableExtProc: ['body'] },
-      { prefix: '/body', disableExtProc: ['headers'] },
+      { prefix: '/headers', disableExtProc: only('headers') },
+      { prefix: '/go1/headers', disableExtProc: only('go1') },
+      { prefix: '/go2/headers', disableExtProc: only('go2') },
+      { prefix: '/body', disableExtProc: only('body') },
     ],
     extProcs: [
       { name: 'headers', port: procPort, messageTimeoutMs: 2000 },
       { name: 'body', port: procPort, mode: { requestBody: 'buffered' }, messageTimeoutMs: 2000 },
+      { name: 'go1', port: go1Port, messageTimeoutMs: 2000 },
+      { name: 'go2', port: go2Port, messageTimeoutMs: 2000 },
     ],
   });
   const envoy = await infraBackend().envoy({
@@ -129,19 +286,47 @@ async function main(): Promise<void> {
     bin !== undefined ? wrk(bin, url, s, post) : autocannon(url, s, post);
   const base = `http://127.0.0.1:${listenerPort}`;
   const scenarios = [
-    { name: 'Envoy -> upstream (GET)', path: '/direct', post: false },
-    { name: '+ processor-core, request headers (GET)', path: '/headers', post: false },
-    { name: 'Envoy -> upstream (POST small body)', path: '/direct', post: true },
-    { name: '+ processor-core, headers + BUFFERED body (POST)', path: '/body', post: true },
+    { name: 'Envoy -> upstream (GET)', path: '/direct', post: false, proc: undefined },
+    {
+      name: '+ processor-core, request headers (GET)',
+      path: '/headers',
+      post: false,
+      proc: tsProc,
+    },
+    {
+      name: '+ Go reference ext_proc (grpc-go, GOMAXPROCS=1), request headers (GET)',
+      path: '/go1/headers',
+      post: false,
+      proc: go1,
+    },
+    {
+      name: '+ Go reference ext_proc (grpc-go, GOMAXPROCS=2), request headers (GET)',
+      path: '/go2/headers',
+      post: false,
+      proc: go2,
+    },
+    { name: 'Envoy -> upstream (POST small body)', path: '/direct', post: true, proc: undefined },
+    {
+      name: '+ processor-core, headers + BUFFERED body (POST)',
+      path: '/body',
+      post: true,
+      proc: tsProc,
+    },
   ];
+  const pids = (proc: ChildProcess | undefined) => ({
+    envoy: envoyPid(),
+    proc: proc?.pid,
+    upstream: upstream.pid!,
+  });
   const rows: Row[] = [];
   try {
     for (const s of scenarios) {
       await load(base + s.path, WARMUP, s.post);
-      rows.push({ name: s.name, ...(await load(base + s.path, DURATION, s.post)) });
+      const r = await withCpu(pids(s.proc), () => load(base + s.path, DURATION, s.post));
+      rows.push({ name: s.name, ...r });
     }
     const fixed = [];
-    for (const s of [scenarios[0]!, scenarios[1]!]) {
+    for (const s of [scenarios[0]!, scenarios[1]!, scenarios[2]!]) {
       await fixedRate(base + s.path, s.post);
       fixed.push({ name: s.name, ...(await fixedRate(base + s.path, s.post)) });
     }
@@ -153,12 +338,26 @@ async function main(): Promise<void> {
     console.log(
       `load: ${bin !== undefined ? `wrk -t1 -c${CONNECTIONS}` : `autocannon -c${CONNECTIONS}`}, ${DURATION}s per row after ${WARMUP}s warm-up\n`,
     );
-    const alone = (r: Row): Row => (r.name.includes('POST') ? rows[2]! : rows[0]!);
+    const alone = (r: Row): Row => (r.name.includes('POST') ? rows[4]! : rows[0]!);
     console.log('| scenario | requests/s | p50 ms | p99 ms | ratio to Envoy alone | non-2xx |');
     console.log('|---|---:|---:|---:|---:|---:|');
     for (const r of rows) {
       console.log(
         `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} | ${(r.rps / alone(r).rps).toFixed(2)} | ${r.errors} |`,
+      );
+    }
+    console.log(
+      '\nCPU over each measured window (user + system, all threads; µs per request = CPU time / requests completed):\n',
+    );
+    console.log(
+      '| scenario | Envoy µs/req | processor µs/req | upstream µs/req | rest µs/req (wrk, other) | machine µs/req | Envoy cores | processor cores | machine busy | steal |',
+    );
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    const pct = (v: number): string => `${(v * 100).toFixed(0)} %`;
+    for (const r of rows) {
+      const c = r.cpu!;
+      console.log(
+        `| ${r.name} | ${c.envoyUs.toFixed(0)} | ${c.procUs?.toFixed(0) ?? '-'} | ${c.upstreamUs.toFixed(0)} | ${c.restUs.toFixed(0)} | ${c.machineUs.toFixed(0)} | ${c.envoyCores.toFixed(2)} | ${c.procCores?.toFixed(2) ?? '-'} | ${pct(c.machineBusy)} | ${pct(c.machineSteal)} |`,
       );
     }
     console.log(
@@ -171,9 +370,13 @@ async function main(): Promise<void> {
         `| ${f.name} | ${f.rps.toFixed(0)} | ${(f.p50us / 1000).toFixed(3)} | ${(f.p99us / 1000).toFixed(3)} | ${f.errors} |`,
       );
     const added = (fixed[1]!.p50us - fixed[0]!.p50us) / 1000;
+    const addedGo = (fixed[2]!.p50us - fixed[0]!.p50us) / 1000;
     const ratio = rows[1]!.rps / rows[0]!.rps;
     console.log(
       `\nheader processor: ${(ratio * 100).toFixed(0)}% of Envoy-alone throughput (target >= 50%): ${ratio >= 0.5 ? 'MET' : 'MISSED'}`,
+    );
+    console.log(
+      `Go reference (reference, no target): ${((rows[2]!.rps / rows[0]!.rps) * 100).toFixed(0)}% (GOMAXPROCS=1), ${((rows[3]!.rps / rows[0]!.rps) * 100).toFixed(0)}% (GOMAXPROCS=2); added p50 ${addedGo.toFixed(3)} ms (GOMAXPROCS=1)`,
     );
     console.log(
       `added p50 at ${FIXED_RATE} req/s: ${added.toFixed(3)} ms (target <= 0.5 ms): ${added <= 0.5 ? 'MET' : 'MISSED'}`,
