@@ -16,7 +16,7 @@ import {
   wrkBin,
   type FixedRateResult,
   type LoadResult,
-} from './authn-load';
+} from './load';
 
 const DURATION = Number(process.env.EDGE_BENCH_SECONDS ?? 10);
 const WARMUP = Number(process.env.EDGE_BENCH_WARMUP_SECONDS ?? 3);
@@ -150,8 +150,8 @@ async function main(): Promise<void> {
     const bin = wrkBin();
     const load = (s: Scenario, seconds: number): Promise<LoadResult> =>
       bin !== undefined
-        ? wrk(bin, s.base + PATH, seconds, CONNECTIONS, s.headers)
-        : autocannon(s.base + PATH, seconds, CONNECTIONS, s.headers);
+        ? wrk(bin, s.base + PATH, seconds, CONNECTIONS, { headers: s.headers })
+        : autocannon(s.base + PATH, seconds, CONNECTIONS, { headers: s.headers });
 
     const rows: Row[] = [];
     for (const s of scenarios) {
@@ -177,10 +177,10 @@ async function main(): Promise<void> {
 
     const fixed: (FixedRateResult & { name: string })[] = [];
     for (const s of scenarios) {
-      await fixedRate(s.base + PATH, FIXED_RATE, WARMUP, s.headers);
+      await fixedRate(s.base + PATH, FIXED_RATE, WARMUP, { headers: s.headers });
       fixed.push({
         name: s.name,
-        ...(await fixedRate(s.base + PATH, FIXED_RATE, DURATION, s.headers)),
+        ...(await fixedRate(s.base + PATH, FIXED_RATE, DURATION, { headers: s.headers })),
       });
     }
 

@@ -6,19 +6,13 @@
 // measured row also reads the CPU time (utime + stime, /proc/<pid>/stat) of Envoy, the
 // ext_proc server and the upstream, and the whole machine's busy time (/proc/stat).
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
-import {
-  existsSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  writeFileSync,
-  mkdtempSync,
-} from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildEnvoyConfig } from '@edge/processor-core/testing';
-import { freePort, infraBackend, loadToolPaths } from '@edge/testkit';
+import { freePort, infraBackend } from '@edge/testkit';
+import { autocannon, fixedRate, wrk, wrkBin } from './load';
 
 const run = promisify(execFile);
 const DURATION = Number(process.env.EDGE_BENCH_SECONDS ?? 10);
@@ -177,67 +171,6 @@ function child(script: string, port: number): Promise<ChildProcess> {
   });
 }
 
-function wrkBin(): string | undefined {
-  const env = join(loadToolPaths().repoRoot, '.tools/infra.env');
-  const fromEnv = existsSync(env)
-    ? /^WRK_BIN=(.*)$/m.exec(readFileSync(env, 'utf8'))?.[1]
-    : undefined;
-  for (const p of [fromEnv, '/usr/bin/wrk']) if (p !== undefined && existsSync(p)) return p;
-  return undefined;
-}
-
-const toMs = (v: string, unit: string): number =>
-  Number(v) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1);
-
-async function wrk(
-  bin: string,
-  url: string,
-  seconds: number,
-  post: boolean,
-): Promise<Omit<Row, 'name'>> {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency'];
-  if (post) {
-    const dir = mkdtempSync(join(tmpdir(), 'edge-bench-'));
-    const lua = join(dir, 'post.lua');
-    writeFileSync(
-      lua,
-      `wrk.method = "POST"\nwrk.body = '${POST_BODY}'\nwrk.headers["Content-Type"] = "application/json"\n`,
-    );
-    args.push('-s', lua);
-  }
-  const { stdout } = await run(bin, [...args, url]);
-  const lat = (p: string): number => {
-    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(stdout);
-    return m ? toMs(m[1]!, m[2]!) : NaN;
-  };
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN);
-  const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
-  return { rps, p50ms: lat('50'), p99ms: lat('99'), errors };
-}
-
-async function autocannon(url: string, seconds: number, post: boolean): Promise<Omit<Row, 'name'>> {
-  const bin = require.resolve('autocannon/autocannon.js');
-  const args = [bin, '-j', '-c', String(CONNECTIONS), '-d', String(seconds)];
-  if (post) args.push('-m', 'POST', '-H', 'content-type=application/json', '-b', POST_BODY);
-  const { stdout } = await run(process.execPath, [...args, url], { maxBuffer: 1 << 24 });
-  const r = JSON.parse(stdout) as {
-    requests: { average: number };
-    latency: { p50: number; p99: number };
-    non2xx: number;
-  };
-  return { rps: r.requests.average, p50ms: r.latency.p50, p99ms: r.latency.p99, errors: r.non2xx };
-}
-
-async function fixedRate(
-  url: string,
-  post: boolean,
-): Promise<{ p50us: number; p99us: number; errors: number; rps: number }> {
-  const args = [join(__dirname, 'fixed-rate.js'), url, String(FIXED_RATE), String(DURATION), '16'];
-  if (post) args.push(POST_BODY);
-  const { stdout } = await run(process.execPath, args);
-  return JSON.parse(stdout) as { p50us: number; p99us: number; errors: number; rps: number };
-}
-
 async function main(): Promise<void> {
   const goBin = await buildGoReference();
   const upstreamPort = await freePort();
@@ -283,7 +216,9 @@ async function main(): Promise<void> {
   });
   const bin = wrkBin();
   const load = (url: string, s: number, post: boolean): Promise<Omit<Row, 'name'>> =>
-    bin !== undefined ? wrk(bin, url, s, post) : autocannon(url, s, post);
+    bin !== undefined
+      ? wrk(bin, url, s, CONNECTIONS, post ? { body: POST_BODY } : {})
+      : autocannon(url, s, CONNECTIONS, post ? { body: POST_BODY } : {});
   const base = `http://127.0.0.1:${listenerPort}`;
   const scenarios = [
     { name: 'Envoy -> upstream (GET)', path: '/direct', post: false, proc: undefined },
@@ -327,8 +262,16 @@ async function main(): Promise<void> {
     }
     const fixed = [];
     for (const s of [scenarios[0]!, scenarios[1]!, scenarios[2]!]) {
-      await fixedRate(base + s.path, s.post);
-      fixed.push({ name: s.name, ...(await fixedRate(base + s.path, s.post)) });
+      await fixedRate(base + s.path, FIXED_RATE, DURATION, s.post ? { body: POST_BODY } : {});
+      fixed.push({
+        name: s.name,
+        ...(await fixedRate(
+          base + s.path,
+          FIXED_RATE,
+          DURATION,
+          s.post ? { body: POST_BODY } : {},
+        )),
+      });
     }
 
     const cpu = cpus()[0]?.model ?? 'unknown';

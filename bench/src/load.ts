@@ -1,14 +1,22 @@
-// Load helpers for `bench:authn`: the same load generators as bench:core (wrk closed loop from a
-// separate process, autocannon when wrk is missing; src/fixed-rate.ts for the open-loop fixed
-// rate), plus request headers (the Authorization header of each scenario).
+// Load generators shared by the benchmarks: wrk (closed loop, its own process), autocannon when
+// wrk is missing, and src/fixed-rate.ts (open loop at a fixed rate, its own process). A request
+// may carry headers (e.g. Authorization) and a JSON body (then it is a POST).
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadToolPaths } from '@edge/testkit';
 
 const run = promisify(execFile);
+
+/** What each request of a run sends. */
+export interface LoadRequest {
+  headers?: Record<string, string>;
+  /** A JSON body: the request becomes a POST with `content-type: application/json`. */
+  body?: string;
+}
 
 export interface LoadResult {
   rps: number;
@@ -44,10 +52,18 @@ export async function wrk(
   url: string,
   seconds: number,
   connections: number,
-  headers: Record<string, string>,
+  req: LoadRequest = {},
 ): Promise<LoadResult> {
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
-  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
+  for (const [k, v] of Object.entries(req.headers ?? {})) args.push('-H', `${k}: ${v}`);
+  if (req.body !== undefined) {
+    const lua = join(mkdtempSync(join(tmpdir(), 'edge-bench-')), 'post.lua');
+    writeFileSync(
+      lua,
+      `wrk.method = "POST"\nwrk.body = ${JSON.stringify(req.body)}\nwrk.headers["Content-Type"] = "application/json"\n`,
+    );
+    args.push('-s', lua);
+  }
   const { stdout } = await run(bin, [...args, url]);
   const lat = (p: string): number => {
     const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(stdout);
@@ -69,11 +85,14 @@ export async function autocannon(
   url: string,
   seconds: number,
   connections: number,
-  headers: Record<string, string>,
+  req: LoadRequest = {},
 ): Promise<LoadResult> {
   const bin = require.resolve('autocannon/autocannon.js');
   const args = [bin, '-j', '-c', String(connections), '-d', String(seconds)];
-  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
+  for (const [k, v] of Object.entries(req.headers ?? {})) args.push('-H', `${k}=${v}`);
+  if (req.body !== undefined) {
+    args.push('-m', 'POST', '-H', 'content-type=application/json', '-b', req.body);
+  }
   const { stdout } = await run(process.execPath, [...args, url], { maxBuffer: 1 << 24 });
   const r = JSON.parse(stdout) as {
     requests: { average: number; total: number };
@@ -95,11 +114,12 @@ export async function fixedRate(
   url: string,
   rate: number,
   seconds: number,
-  headers: Record<string, string>,
+  req: LoadRequest = {},
 ): Promise<FixedRateResult> {
   const args = [join(__dirname, 'fixed-rate.js'), url, String(rate), String(seconds), '16'];
+  if (req.body !== undefined) args.push(req.body);
   const { stdout } = await run(process.execPath, args, {
-    env: { ...process.env, EDGE_FIXED_RATE_HEADERS: JSON.stringify(headers) },
+    env: { ...process.env, EDGE_FIXED_RATE_HEADERS: JSON.stringify(req.headers ?? {}) },
   });
   return JSON.parse(stdout) as FixedRateResult;
 }
