@@ -163,7 +163,7 @@ describe('revoke, rotate, expiry', () => {
     expect(use.status).toBe(401);
     expect(use.body).toMatchObject({
       message: 'Unauthenticated',
-      details: expect.stringMatching(/^Revoked/),
+      details: expect.stringMatching(/^RevokedKey /),
     });
     const again = await call(`${auth.http}/keys/${k.key_id}/revoke`, {
       method: 'POST',
@@ -194,7 +194,7 @@ describe('revoke, rotate, expiry', () => {
     await sleep(2100);
     const old = await call(`${auth.http}/keys`, { headers: as(k) });
     expect(old.status).toBe(401);
-    expect(old.body.details).toMatch(/^WrongSecret/);
+    expect(old.body.details).toMatch(/^InvalidSecret/);
     expect((await call(`${auth.http}/keys`, { headers: as(rotated) })).status).toBe(200);
   });
 
@@ -236,7 +236,7 @@ describe('revoke, rotate, expiry', () => {
     await sleep(1100);
     const r = await call(`${auth.http}/keys`, { headers: as(k) });
     expect(r.status).toBe(401);
-    expect(r.body.details).toMatch(/^Expired/);
+    expect(r.body.details).toMatch(/^ExpiredKey /);
   });
 });
 
@@ -338,11 +338,14 @@ describe('bad input is JSON 4xx', () => {
   it('credentials: none, malformed, unknown key, wrong secret', async () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{}, /^NoCredentials/],
-      [{ authorization: 'Basic !!!!' }, /^MalformedBase64/],
-      [{ authorization: 'Basic ' + Buffer.from('nocolon').toString('base64') }, /^NoColon/],
+      [{ authorization: 'Basic !!!!' }, /^MalformedCredentials/],
+      [
+        { authorization: 'Basic ' + Buffer.from('nocolon').toString('base64') },
+        /^MalformedCredentials/,
+      ],
       [{ authorization: basic('ak_' + '0'.repeat(32), root.secret) }, /^UnknownKey/],
       [{ authorization: basic('whatever', 'x') }, /^UnknownKey/],
-      [{ authorization: basic(root.key_id, 'wrong') }, /^WrongSecret/],
+      [{ authorization: basic(root.key_id, 'wrong') }, /^InvalidSecret/],
       [{ authorization: 'Digest abc' }, /^NoCredentials/],
     ];
     for (const [headers, details] of cases) {

@@ -9,11 +9,13 @@ import { RequestStrategy } from './request-strategy';
 
 export const API_KEY_STRATEGY = 'api-key';
 
+// The same `details` codes the gateway (authn processor) answers with, so a client sees one
+// vocabulary whether it calls the auth API directly or goes through Envoy.
 const FAILURE_DETAILS = {
   unknown_key: 'UnknownKey The key does not exist',
-  wrong_secret: 'WrongSecret The secret does not match the key',
-  revoked: 'Revoked The key has been revoked',
-  expired: 'Expired The key has expired',
+  wrong_secret: 'InvalidSecret The secret does not match the key',
+  revoked: 'RevokedKey The key has been revoked',
+  expired: 'ExpiredKey The key has expired',
 } as const;
 
 /** `Authorization: Basic base64(key_id:secret)`. */
@@ -30,8 +32,8 @@ export class ApiKeyStrategy extends PassportStrategy(RequestStrategy, API_KEY_ST
     if (!creds.ok) {
       const details = {
         NoCredentials: 'NoCredentials One of identity or secret not passed',
-        MalformedBase64: 'MalformedBase64 The Basic credential is not valid base64',
-        NoColon: 'NoColon The Basic credential must be key_id:secret',
+        MalformedBase64: 'MalformedCredentials The Basic credential is not valid base64',
+        NoColon: 'MalformedCredentials The Basic credential must be key_id:secret',
       }[creds.reason];
       throw unauthenticated(details);
     }

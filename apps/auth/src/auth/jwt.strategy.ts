@@ -31,7 +31,7 @@ export class JwtStrategy extends PassportStrategy(RequestStrategy, JWT_STRATEGY)
     const result = await this.tokens.verify(auth.value);
     if (!result.ok) throw unauthenticated(`InvalidToken ${result.reason}`);
     if (!(await this.keys.isUsable(result.principal.keyId))) {
-      throw unauthenticated('Revoked The key behind this token is revoked or expired');
+      throw unauthenticated('RevokedKey The key behind this token is revoked or expired');
     }
     return result.principal;
   }
