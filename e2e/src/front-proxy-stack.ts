@@ -10,7 +10,7 @@ import {
 } from '@edge/testkit';
 
 /** Where a built app's entry point is (apps are resolved from the workspace, never copied). */
-function appEntry(pkg: string): string {
+export function appEntry(pkg: string): string {
   return join(dirname(require.resolve(`${pkg}/package.json`)), 'dist', 'main.js');
 }
 

@@ -1,4 +1,5 @@
 export {
+  appEntry,
   startFrontProxyStack,
   type FrontProxyStack,
   type FrontProxyStackOptions,

@@ -3,7 +3,7 @@
 import { freePort, startNodeService } from '@edge/testkit';
 import { SignJWT, generateKeyPair, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FrontProxyStack, startFrontProxyStack } from '../src';
+import { appEntry, type FrontProxyStack, startFrontProxyStack } from '../src';
 import { type EchoBody, type RootKey, basic, createRootKey, expectJsonError } from './support';
 
 const JWT_TTL_SECONDS = 5;
@@ -207,7 +207,7 @@ describe('authn through the front proxy', () => {
       const port = await freePort();
       const other = await startNodeService({
         name: 'e2e-auth-other-aud',
-        entry: require.resolve('@edge/auth/package.json').replace(/package\.json$/, 'dist/main.js'),
+        entry: appEntry('@edge/auth'),
         env: {
           ...stack.authEnv,
           PORT: String(port),

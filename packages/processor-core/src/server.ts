@@ -38,6 +38,12 @@ export const EXT_PROC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';
 export const DEFAULT_SELECTOR_KEY = 'x-ext-proc-processor';
 export const DEFAULT_APPLIED_HEADER = 'x-ext-procs-applied';
 
+/** The `appliedHeader` option as a header name: `true` = the default name, a string = itself. */
+export function appliedHeaderName(option: boolean | string | undefined): string | undefined {
+  if (option === true) return DEFAULT_APPLIED_HEADER;
+  return typeof option === 'string' ? option : undefined;
+}
+
 type Call = ServerDuplexStream<extProc.ProcessingRequest, extProc.ProcessingResponse>;
 
 export interface ExtProcServerOptions {
@@ -144,18 +150,12 @@ class ExtProcServerImpl implements ExtProcServer {
     this.max = opts.maxConcurrentStreams ?? 1024;
     this.logger = opts.logger ?? jsonLogger();
     this.metrics = opts.metrics === false ? undefined : new ExtProcMetrics(opts.metrics ?? {});
-    const applied = opts.appliedHeader;
     this.rt = {
       logger: this.logger,
       errorPolicy: opts.errorPolicy ?? { status: 500 },
       metrics: this.metrics,
       hooks: opts.hooks,
-      appliedHeader:
-        applied === true
-          ? DEFAULT_APPLIED_HEADER
-          : typeof applied === 'string'
-            ? applied
-            : undefined,
+      appliedHeader: appliedHeaderName(opts.appliedHeader),
       enforceMode: opts.enforceMode ?? false,
       closeAfterLastPhase: opts.closeAfterLastPhase ?? true,
     };

@@ -3,6 +3,7 @@ import {
   type ErrorPolicy,
   type HeadersPhase,
   type ProcessingModeSpec,
+  SMALLEST_MODE,
   type StreamContext,
 } from '@edge/processor-core';
 import { Inject, Injectable, Optional } from '@nestjs/common';
@@ -33,14 +34,7 @@ export const DYNAMIC_METADATA_NAMESPACE = 'edge.authn';
 export class AuthnProcessor extends BaseProcessor {
   readonly name = 'authn';
   /** The fastest mode: request headers only; no bodies, no response or trailer phases. */
-  override readonly mode: ProcessingModeSpec = {
-    requestHeaders: 'send',
-    responseHeaders: 'skip',
-    requestBody: 'none',
-    responseBody: 'none',
-    requestTrailers: 'skip',
-    responseTrailers: 'skip',
-  };
+  override readonly mode: ProcessingModeSpec = SMALLEST_MODE;
   readonly errorPolicy: ErrorPolicy = { status: 503 };
 
   constructor(

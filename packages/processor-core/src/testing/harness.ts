@@ -3,7 +3,7 @@ import { extProc, type envoyCore } from '@edge/protos';
 import { silentLogger, type Logger } from '../logger';
 import type { ExtProcMetrics } from '../metrics';
 import { asComposition, type AnyProcessor, type Composition, type ErrorPolicy } from '../processor';
-import { DEFAULT_APPLIED_HEADER, DEFAULT_SELECTOR_KEY } from '../server';
+import { appliedHeaderName, DEFAULT_SELECTOR_KEY } from '../server';
 import { ExtProcStream, type ExtProcHooks, type StreamOutcome } from '../stream';
 import { toPhaseResult, type PhaseResult } from './results';
 
@@ -154,7 +154,6 @@ export class Harness extends DriverBase {
   constructor(processor: AnyProcessor | Composition, opts: HarnessOptions = {}) {
     super();
     this.encoding = opts.encoding ?? 'raw';
-    const applied = opts.appliedHeader;
     this.stream = new ExtProcStream(
       asComposition(processor),
       {
@@ -162,12 +161,7 @@ export class Harness extends DriverBase {
         errorPolicy: opts.errorPolicy ?? { status: 500 },
         metrics: opts.metrics,
         hooks: opts.hooks,
-        appliedHeader:
-          applied === true
-            ? DEFAULT_APPLIED_HEADER
-            : typeof applied === 'string'
-              ? applied
-              : undefined,
+        appliedHeader: appliedHeaderName(opts.appliedHeader),
         enforceMode: opts.enforceMode ?? false,
       },
       (res) => {
