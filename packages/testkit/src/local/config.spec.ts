@@ -75,8 +75,16 @@ describe('kafkaJvmArgs', () => {
 
 describe('newClusterId', () => {
   it('is 16 bytes as unpadded base64url (22 chars)', () => {
-    expect(newClusterId(Buffer.alloc(16, 0xff))).toBe('_____________________w');
+    expect(newClusterId(Buffer.alloc(16, 0x00))).toBe('AAAAAAAAAAAAAAAAAAAAAA');
     expect(newClusterId()).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it('never starts with "-" (kafka-storage would read the id as an option)', () => {
+    // 0xf8 = 111110xx: base64url index 62 = '-' as the first character.
+    expect(Buffer.alloc(16, 0xf8).toString('base64url').startsWith('-')).toBe(true);
+    expect(newClusterId(Buffer.alloc(16, 0xf8))).not.toMatch(/^-/);
+    expect(newClusterId(Buffer.alloc(16, 0xff))).toBe('f____________________w');
+    for (let i = 0; i < 2000; i++) expect(newClusterId()).not.toMatch(/^-/);
   });
 });
 

@@ -8,9 +8,16 @@ import { ensureTemplate } from '../template';
 import type { KafkaInfo, KafkaOptions, Started } from '../types';
 import { startedWhenReady, type LocalContext } from './instance';
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what `random-uuid` prints). */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (what `random-uuid` prints).
+ * The top bit of the first byte is cleared so the id never starts with `-`: `kafka-storage
+ * format -t -abc…` would read it as an option and fail (1 run in 32 did), which is also why
+ * Kafka's own `Uuid.randomUuid` never yields such an id.
+ */
 export function newClusterId(bytes: Buffer = randomBytes(16)): string {
-  return bytes.toString('base64url');
+  const b = Buffer.from(bytes);
+  b[0] = b[0]! & 0x7f;
+  return b.toString('base64url');
 }
 
 /** server.properties for a single-node combined broker+controller on 127.0.0.1. */
