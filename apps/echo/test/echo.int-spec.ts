@@ -50,4 +50,20 @@ describe('echo over real HTTP', () => {
     expect(res.headers.get('content-type')).toContain('application/json');
     expect(((await res.json()) as { statusCode: number }).statusCode).toBe(413);
   });
+
+  it('counts the requests it answered per path (the counter itself is not counted)', async () => {
+    const path = `/counted/${Date.now()}?q=1`;
+    const count = async (): Promise<number> => {
+      const res = await fetch(`${base}/_echo/requests?path=${encodeURIComponent(path)}`);
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { count: number }).count;
+    };
+    expect(await count()).toBe(0);
+    await (await fetch(`${base}${path}`, { method: 'POST', body: 'a' })).text();
+    await (await fetch(`${base}${path}`)).text();
+    expect(await count()).toBe(2);
+    expect(await count()).toBe(2);
+    const bad = await fetch(`${base}/_echo/requests`);
+    expect(bad.status).toBe(400);
+  });
 });
