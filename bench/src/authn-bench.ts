@@ -101,6 +101,7 @@ async function main(): Promise<void> {
         ADMIN_PORT: aloneAdmin,
         ECHO_PORT: stack.ports.echo,
         AUTHN_PROCESSOR_PORT: stack.ports.authn,
+        IDEMPOTENCY_PROCESSOR_PORT: stack.ports.idempotency,
       }),
     );
     alone = await infraBackend().envoy({

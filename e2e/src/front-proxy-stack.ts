@@ -19,9 +19,14 @@ export interface FrontProxyStackOptions {
   authEnv?: Record<string, string>;
   /** Extra environment for the authn processor. */
   authnEnv?: Record<string, string>;
+  /** Extra environment for the idempotency processor (e.g. IDEMPOTENCY_MAX_RESPONSE_BYTES). */
+  idempotencyEnv?: Record<string, string>;
   /** Envoy worker threads (default 1). */
   envoyConcurrency?: number;
 }
+
+/** Parts that can be stopped and started again (same port, fresh state for Redis). */
+export type StackPart = 'auth' | 'authn-processor' | 'echo' | 'redis' | 'idempotency-processor';
 
 export interface FrontProxyStack {
   /** http://127.0.0.1:<port> of the Envoy front proxy. */
@@ -36,19 +41,24 @@ export interface FrontProxyStack {
     authGrpc: number;
     echo: number;
     authn: number;
+    redis: number;
+    idempotency: number;
+    /** The idempotency processor's GET /metrics and GET /health. */
+    idempotencyOps: number;
   };
   postgres: PostgresInfo;
   /** Environment the auth service runs with (to start a second instance on the same DB). */
   authEnv: Record<string, string>;
   /** Stops and restarts one part (e.g. to take the auth service down). */
-  stopPart(name: 'auth' | 'authn-processor' | 'echo'): Promise<void>;
-  startPart(name: 'auth' | 'authn-processor' | 'echo'): Promise<void>;
+  stopPart(name: StackPart): Promise<void>;
+  startPart(name: StackPart): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
- * The quickstart stack as real processes: Postgres, the auth service, echo, the authn processor
- * and Envoy with envoy/front-proxy.yaml, each on its own free port. The same stack the README's
+ * The quickstart stack as real processes: Postgres, the auth service, echo, the authn processor,
+ * Redis, the idempotency processor and Envoy with envoy/front-proxy.yaml, each on its own free
+ * port. The same stack the README's
  * stack command runs, so end-to-end tests and benchmarks exercise what users run.
  */
 export async function startFrontProxyStack(
@@ -66,6 +76,9 @@ export async function startFrontProxyStack(
       authGrpc: await freePort(),
       echo: await freePort(),
       authn: await freePort(),
+      redis: await freePort(),
+      idempotency: await freePort(),
+      idempotencyOps: await freePort(),
     };
     const authEnv = {
       PORT: String(ports.auth),
@@ -104,8 +117,29 @@ export async function startFrontProxyStack(
           },
           readyPorts: [ports.authn],
         }),
+      redis: () => infra.redis({ name: 'e2e-redis', port: ports.redis }),
+      'idempotency-processor': () =>
+        startNodeService({
+          name: 'e2e-idempotency',
+          entry: appEntry('@edge/idempotency-processor'),
+          env: {
+            GRPC_PORT: String(ports.idempotency),
+            METRICS_PORT: String(ports.idempotencyOps),
+            REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
+            LOG_LEVEL: 'warn',
+            ...opts.idempotencyEnv,
+          },
+          readyPorts: [ports.idempotency],
+          readyUrl: `http://127.0.0.1:${ports.idempotencyOps}/health`,
+        }),
     };
-    for (const name of ['auth', 'echo', 'authn-processor'] as const) {
+    for (const name of [
+      'auth',
+      'echo',
+      'authn-processor',
+      'redis',
+      'idempotency-processor',
+    ] as const) {
       started.set(name, await specs[name]());
     }
     const envoy = await infra.envoy({
@@ -116,6 +150,7 @@ export async function startFrontProxyStack(
         ADMIN_PORT: ports.admin,
         ECHO_PORT: ports.echo,
         AUTHN_PROCESSOR_PORT: ports.authn,
+        IDEMPOTENCY_PROCESSOR_PORT: ports.idempotency,
       }),
       adminPort: ports.admin,
       readyPorts: [ports.proxy],

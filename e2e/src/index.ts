@@ -3,4 +3,5 @@ export {
   startFrontProxyStack,
   type FrontProxyStack,
   type FrontProxyStackOptions,
+  type StackPart,
 } from './front-proxy-stack';

@@ -19,6 +19,7 @@ describe('front-proxy.yaml', () => {
     ADMIN_PORT: 9901,
     ECHO_PORT: 7100,
     AUTHN_PROCESSOR_PORT: 9001,
+    IDEMPOTENCY_PROCESSOR_PORT: 9002,
   });
   const doc = parse(yaml) as {
     static_resources: { listeners: { filter_chains: { filters: { typed_config: any }[] }[] }[] };
@@ -31,7 +32,11 @@ describe('front-proxy.yaml', () => {
 
   it('runs authn as a fail-closed, headers-only ext_proc filter before the router', () => {
     const names = hcm.http_filters.map((f: { name: string }) => f.name);
-    expect(names).toEqual(['envoy.filters.http.ext_proc.authn', 'envoy.filters.http.router']);
+    expect(names).toEqual([
+      'envoy.filters.http.ext_proc.authn',
+      'envoy.filters.http.ext_proc.idempotency',
+      'envoy.filters.http.router',
+    ]);
     const authn = hcm.http_filters[0].typed_config;
     expect(authn.failure_mode_allow).toBe(false);
     expect(authn.processing_mode).toMatchObject({
@@ -44,5 +49,29 @@ describe('front-proxy.yaml', () => {
 
   it('keeps the admin interface on loopback', () => {
     expect(parse(yaml).admin.address.socket_address.address).toBe('127.0.0.1');
+  });
+
+  it('runs idempotency after authn: smallest mode, overridable, identity forwarded', () => {
+    const f = hcm.http_filters.find(
+      (x: { name: string }) => x.name === 'envoy.filters.http.ext_proc.idempotency',
+    ).typed_config;
+    expect(f.failure_mode_allow).toBe(false);
+    expect(f.allow_mode_override).toBe(true);
+    expect(f.processing_mode).toMatchObject({
+      request_header_mode: 'SEND',
+      response_header_mode: 'SKIP',
+      request_body_mode: 'NONE',
+      response_body_mode: 'NONE',
+    });
+    expect(f.metadata_options.forwarding_namespaces.untyped).toEqual(['edge.authn']);
+    expect(f.request_attributes).toContain('xds.route_metadata');
+  });
+
+  it('leaves problem+json replies and idempotent replays to the local reply mappers untouched', () => {
+    for (const m of hcm.local_reply_config.mappers) {
+      const expr: string = m.filter.extension_filter.typed_config.expression;
+      expect(expr).toContain("'application/problem+json'");
+      expect(expr).toContain("!('idempotent-replayed' in response.headers)");
+    }
   });
 });

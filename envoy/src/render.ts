@@ -10,6 +10,7 @@ export type FrontProxyVars = {
   ADMIN_PORT: number;
   ECHO_PORT: number;
   AUTHN_PROCESSOR_PORT: number;
+  IDEMPOTENCY_PROCESSOR_PORT: number;
 };
 
 interface VarsByConfig {

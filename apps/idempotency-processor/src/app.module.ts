@@ -7,11 +7,15 @@ import {
   type IdempotencyProcessorConfig,
 } from './config/idempotency-processor.config';
 import { ExtProcLifecycle } from './ext-proc/ext-proc-lifecycle.service';
-import { IdempotencyProcessor } from './idempotency/idempotency.processor';
+import {
+  IDEMPOTENCY_SETTINGS,
+  IdempotencyProcessor,
+  type IdempotencySettings,
+} from './idempotency/idempotency.processor';
 import { createLogger, LOGGER } from './logging/logger';
 import { IdempotencyMetrics } from './metrics/idempotency.metrics';
 import { RedisConnection } from './redis/redis-connection';
-import { IDEMPOTENCY_STORE, type IdempotencyStore } from './store/idempotency.store';
+import { IDEMPOTENCY_STORE } from './store/idempotency.store';
 import { RedisIdempotencyStore } from './store/redis-idempotency.store';
 
 @Module({})
@@ -64,22 +68,15 @@ export class AppModule {
             new IdempotencyMetrics(registry, () => r.isUp),
         },
         {
-          provide: IdempotencyProcessor,
-          inject: [IDEMPOTENCY_STORE, IdempotencyMetrics, LOGGER],
-          useFactory: (store: IdempotencyStore, metrics: IdempotencyMetrics, logger: Logger) =>
-            new IdempotencyProcessor(
-              store,
-              {
-                keyPrefix: config.REDIS_KEY_PREFIX,
-                lockTtlMs: config.IDEMPOTENCY_LOCK_TTL_MS,
-                retentionSeconds: config.IDEMPOTENCY_RETENTION_SECONDS,
-                maxResponseBytes: config.IDEMPOTENCY_MAX_RESPONSE_BYTES,
-                retryAfterSeconds: config.IDEMPOTENCY_RETRY_AFTER_SECONDS,
-                testStoreDelayMs: config.IDEMPOTENCY_TEST_STORE_DELAY_MS,
-              },
-              metrics,
-              logger,
-            ),
+          provide: IDEMPOTENCY_SETTINGS,
+          useValue: {
+            keyPrefix: config.REDIS_KEY_PREFIX,
+            lockTtlMs: config.IDEMPOTENCY_LOCK_TTL_MS,
+            retentionSeconds: config.IDEMPOTENCY_RETENTION_SECONDS,
+            maxResponseBytes: config.IDEMPOTENCY_MAX_RESPONSE_BYTES,
+            retryAfterSeconds: config.IDEMPOTENCY_RETRY_AFTER_SECONDS,
+            testStoreDelayMs: config.IDEMPOTENCY_TEST_STORE_DELAY_MS,
+          } satisfies IdempotencySettings,
         },
         ExtProcLifecycle,
       ],
@@ -90,7 +87,7 @@ export class AppModule {
         RedisConnection,
         IDEMPOTENCY_STORE,
         IdempotencyMetrics,
-        IdempotencyProcessor,
+        IDEMPOTENCY_SETTINGS,
       ],
     };
   }

@@ -8,6 +8,7 @@ export const DEV_PORTS = {
   ADMIN_PORT: 9901,
   ECHO_PORT: 7100,
   AUTHN_PROCESSOR_PORT: 9001,
+  IDEMPOTENCY_PROCESSOR_PORT: 9002,
 } as const;
 
 async function main(): Promise<void> {

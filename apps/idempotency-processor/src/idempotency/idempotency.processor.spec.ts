@@ -141,9 +141,11 @@ describe('IdempotencyProcessor', () => {
       'content-type': 'application/json',
       'content-length': '11',
       'x-order': 'o-1',
+      'x-envoy-upstream-service-time': '3',
       date: 'Mon, 01 Jan 2024 00:00:00 GMT',
     });
-    expect(resH.unchanged).toBe(true);
+    expect(resH.headers).toEqual({ set: {}, append: {}, addIfAbsent: {}, remove: [] });
+    expect(resH.modeOverride?.responseBodyMode).toBe(2); // BUFFERED: the length is known
     const resB = await s.h.responseBody('{"id":"o1"}');
     expect(resB.unchanged).toBe(true);
     return s;
@@ -210,6 +212,7 @@ describe('IdempotencyProcessor', () => {
       [REPLAY_HEADER]: 'true',
     });
     expect(r.immediate?.headers.date).toBeUndefined();
+    expect(r.immediate?.headers['x-envoy-upstream-service-time']).toBeUndefined();
     expect(r.immediate?.headers['content-length']).toBeUndefined();
     expect(counts.outcomes).toEqual(['acquired', 'replayed']);
     expect(counts.hits).toBe(1);
@@ -279,7 +282,8 @@ describe('IdempotencyProcessor', () => {
     const s = post({ key: '"cut"' });
     await s.headers();
     await s.h.requestBody('{}');
-    await s.h.responseHeaders({ ':status': '200' });
+    const rh = await s.h.responseHeaders({ ':status': '200' });
+    expect(rh.modeOverride?.responseBodyMode).toBe(3); // BUFFERED_PARTIAL: length unknown
     const r = await s.h.responseBody('x'.repeat(100), { endOfStream: false });
     expect(r.headers.set[WARNING_HEADER]).toBe('response-not-stored');
     expect(counts.results).toEqual(['too_large']);

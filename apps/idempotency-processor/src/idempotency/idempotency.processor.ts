@@ -8,12 +8,14 @@ import {
   type ProcessingModeSpec,
   type StreamContext,
 } from '@edge/processor-core';
+import { Inject, Injectable } from '@nestjs/common';
 import { readCallerIdentity } from '../identity/authn-identity';
-import { type Logger } from '../logging/logger';
-import { type IdempotencyRecorder } from '../metrics/idempotency.metrics';
+import { LOGGER, type Logger } from '../logging/logger';
+import { IdempotencyMetrics, type IdempotencyRecorder } from '../metrics/idempotency.metrics';
 import {
   type AcquireResult,
   type Completion,
+  IDEMPOTENCY_STORE,
   type IdempotencyStore,
   type StoredResponse,
 } from '../store/idempotency.store';
@@ -45,22 +47,38 @@ const UNSTORED_HEADERS = new Set([
   'date',
   WARNING_HEADER,
 ]);
+/** Envoy refuses `x-envoy-*` headers from an ext_proc immediate response: not stored either. */
+const ENVOY_HEADER_PREFIX = 'x-envoy-';
 
 /**
- * Per request, where idempotency applies: the request body (fingerprint), the response
- * headers and the response body (store). Sent as `mode_override` on the request headers answer;
- * everything else keeps the filter's smallest mode (request headers only).
+ * Per request, where idempotency applies: the request body (fingerprint) and the response
+ * headers. Sent as `mode_override` on the request headers answer; everything else keeps the
+ * filter's smallest mode (request headers only).
  */
 export const KEYED_MODE: ProcessingModeSpec = {
   requestHeaders: 'send',
   requestBody: 'buffered',
   responseHeaders: 'send',
-  responseBody: 'buffered-partial',
+  responseBody: 'none',
   requestTrailers: 'skip',
   responseTrailers: 'skip',
 };
 /** As KEYED_MODE, for a request that had no body to wait for. */
 export const RESPONSE_MODE: ProcessingModeSpec = { ...KEYED_MODE, requestBody: 'none' };
+/**
+ * Asked on the response headers answer when the response is to be stored: BUFFERED when its
+ * length is known to fit (Envoy keeps content-length), BUFFERED_PARTIAL otherwise (a body past
+ * Envoy's buffer limit then arrives cut instead of failing the response).
+ */
+export const STORE_MODE: ProcessingModeSpec = { ...RESPONSE_MODE, responseBody: 'buffered' };
+export const STORE_UNKNOWN_LENGTH_MODE: ProcessingModeSpec = {
+  ...RESPONSE_MODE,
+  responseBody: 'buffered-partial',
+};
+/** The most this processor asks for (see `mode`). */
+const LARGEST_MODE: ProcessingModeSpec = { ...KEYED_MODE, responseBody: 'buffered-partial' };
+
+export const IDEMPOTENCY_SETTINGS = Symbol('IDEMPOTENCY_SETTINGS');
 
 export interface IdempotencySettings {
   keyPrefix: string;
@@ -105,6 +123,7 @@ export interface IdempotencyState {
  * stored response (`idempotent-replayed: true`), a 409 while the first is in flight, a 422 when
  * the payload differs. Entries are scoped by the verified tenant, method, path and key.
  */
+@Injectable()
 export class IdempotencyProcessor extends BaseProcessor<IdempotencyState> {
   readonly name = 'idempotency';
   /**
@@ -112,16 +131,16 @@ export class IdempotencyProcessor extends BaseProcessor<IdempotencyState> {
    * (request headers only) and `allow_mode_override`; KEYED_MODE is asked per request.
    * Declared here so the SDK keeps the stream open for those phases.
    */
-  override readonly mode: ProcessingModeSpec = KEYED_MODE;
+  override readonly mode: ProcessingModeSpec = LARGEST_MODE;
   /** A bug in a hook: answer 503 rather than let a keyed request run unprotected. */
   readonly errorPolicy: ErrorPolicy = { status: 503 };
   private readonly policyOf: ReturnType<typeof routePolicyParser>;
 
   constructor(
-    private readonly store: IdempotencyStore,
-    private readonly settings: IdempotencySettings,
-    private readonly metrics: IdempotencyRecorder,
-    private readonly logger: Logger,
+    @Inject(IDEMPOTENCY_STORE) private readonly store: IdempotencyStore,
+    @Inject(IDEMPOTENCY_SETTINGS) private readonly settings: IdempotencySettings,
+    @Inject(IdempotencyMetrics) private readonly metrics: IdempotencyRecorder,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {
     super();
     this.policyOf = routePolicyParser({
@@ -366,12 +385,13 @@ export class IdempotencyProcessor extends BaseProcessor<IdempotencyState> {
       return this.finish(ctx, phase, Buffer.alloc(0));
     }
     s.stage = 'owner-response';
+    phase.overrideMode(Number.isFinite(length) ? STORE_MODE : STORE_UNKNOWN_LENGTH_MODE);
   }
 
   async onResponseBody(ctx: StreamContext<IdempotencyState>, phase: BodyPhase): Promise<void> {
     const s = ctx.state;
     if (s.stage !== 'owner-response') return;
-    // BUFFERED_PARTIAL: a body past Envoy's buffer limit arrives cut (endOfStream false).
+    // BUFFERED_PARTIAL (unknown length): a body past Envoy's buffer limit arrives cut.
     if (!phase.endOfStream || phase.body.length > s.policy!.maxResponseBytes) {
       phase.setHeader(WARNING_HEADER, 'response-not-stored');
       s.stage = 'settled';
@@ -491,7 +511,7 @@ function pathOf(ctx: StreamContext<IdempotencyState>): string {
 function storableHeaders(phase: HeadersPhase): [string, string][] {
   const out: [string, string][] = [];
   for (const [k, v] of phase.headers) {
-    if (k.startsWith(':') || UNSTORED_HEADERS.has(k)) continue;
+    if (k.startsWith(':') || UNSTORED_HEADERS.has(k) || k.startsWith(ENVOY_HEADER_PREFIX)) continue;
     out.push([k, v]);
   }
   return out;
