@@ -10,8 +10,14 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
-/** Returns the config with ext_proc disabled on all routes, and the names of the filters. */
-export function withoutExtProc(configYaml: string): { yaml: string; disabled: string[] } {
+/**
+ * Returns the config with ext_proc disabled on all routes, and the names of the filters.
+ * `only`: disable just these filters (e.g. the idempotency one, for "authn alone").
+ */
+export function withoutExtProc(
+  configYaml: string,
+  only?: readonly string[],
+): { yaml: string; disabled: string[] } {
   const root = parse(configYaml) as Obj;
   const statics = isObj(root.static_resources) ? root.static_resources : {};
   const disabled = new Set<string>();
@@ -26,7 +32,8 @@ export function withoutExtProc(configYaml: string): { yaml: string; disabled: st
         const extProcs = list(hcm.http_filters)
           .filter(isObj)
           .filter((f) => String(f.name).startsWith('envoy.filters.http.ext_proc'))
-          .map((f) => String(f.name));
+          .map((f) => String(f.name))
+          .filter((name) => only === undefined || only.includes(name));
         if (extProcs.length === 0 || !isObj(hcm.route_config)) continue;
         for (const vh of list(hcm.route_config.virtual_hosts)) {
           if (!isObj(vh)) continue;

@@ -16,6 +16,8 @@ export interface LoadRequest {
   headers?: Record<string, string>;
   /** A JSON body: the request becomes a POST with `content-type: application/json`. */
   body?: string;
+  /** wrk only: a Lua script of your own (e.g. a fresh header per request); replaces `body`'s. */
+  wrkScript?: string;
 }
 
 export interface LoadResult {
@@ -56,11 +58,12 @@ export async function wrk(
 ): Promise<LoadResult> {
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
   for (const [k, v] of Object.entries(req.headers ?? {})) args.push('-H', `${k}: ${v}`);
-  if (req.body !== undefined) {
+  if (req.body !== undefined || req.wrkScript !== undefined) {
     const lua = join(mkdtempSync(join(tmpdir(), 'edge-bench-')), 'post.lua');
     writeFileSync(
       lua,
-      `wrk.method = "POST"\nwrk.body = ${JSON.stringify(req.body)}\nwrk.headers["Content-Type"] = "application/json"\n`,
+      req.wrkScript ??
+        `wrk.method = "POST"\nwrk.body = ${JSON.stringify(req.body)}\nwrk.headers["Content-Type"] = "application/json"\n`,
     );
     args.push('-s', lua);
   }
