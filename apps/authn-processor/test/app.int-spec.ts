@@ -149,7 +149,7 @@ describe('authn-processor app over ext_proc gRPC', () => {
     const { hits, misses } = tokens.stats;
     const ok = await call(
       { authorization: `Bearer ${token}` },
-      { 'edge.authn': { required_scopes: ['echo:read'] } },
+      { 'edge.authn.route': { required_scopes: ['echo:read'] } },
     );
     expect(ok.headers.set).toMatchObject({
       'x-tenant-id': 't2',
@@ -158,7 +158,7 @@ describe('authn-processor app over ext_proc gRPC', () => {
     });
     const forbidden = await call(
       { authorization: `Bearer ${token}` },
-      { 'edge.authn': { required_scopes: ['echo:write'] } },
+      { 'edge.authn.route': { required_scopes: ['echo:write'] } },
     );
     expect(forbidden.immediate?.json).toEqual({
       message: 'Forbidden',

@@ -4,17 +4,10 @@ import { status } from '@grpc/grpc-js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { concat, defer, from, map, type Observable, of, switchMap } from 'rxjs';
 import { DataSource } from 'typeorm';
-import { Clock } from '../common/clock';
+import { authV1, Clock, health } from '@edge/auth-contract';
 import { KeyEventsService } from '../key-events/key-events.service';
 import { KeysService } from '../keys/keys.service';
-import {
-  type KeyEventMessage,
-  subscribedMessage,
-  toEventMessage,
-  toResultEnum,
-  toTimestamp,
-  type VerifyKeyReply,
-} from './verification.mapping';
+import { refusal, subscribedMessage, toEventMessage, toResultEnum } from './verification.mapping';
 
 // Generous input bounds: anything larger is not a key of ours and is not worth hashing.
 const MAX_FIELD = 256;
@@ -31,15 +24,13 @@ export class VerificationController {
     @InjectDataSource() private readonly db: DataSource,
   ) {}
 
-  @GrpcMethod('KeyVerificationService', 'VerifyKey')
-  async verifyKey(req: { keyId?: string; secret?: string }): Promise<VerifyKeyReply> {
-    const keyId = req.keyId ?? '';
-    const secret = req.secret ?? '';
+  // Method names are the generated service definition's (camelCase).
+  @GrpcMethod('KeyVerificationService', 'verifyKey')
+  async verifyKey(req: authV1.VerifyKeyRequest): Promise<authV1.VerifyKeyResponse> {
+    const keyId = req.keyId;
+    const secret = req.secret;
     if (keyId === '' || secret === '' || keyId.length > MAX_FIELD || secret.length > MAX_FIELD) {
-      return {
-        result: toResultEnum(keyId === '' ? 'unknown_key' : 'wrong_secret'),
-        cacheTtlSeconds: 0,
-      };
+      return refusal(keyId === '' ? 'unknown_key' : 'wrong_secret');
     }
     let v;
     try {
@@ -49,9 +40,7 @@ export class VerificationController {
       this.logger.error(`VerifyKey failed: ${(err as Error).message}`);
       throw new RpcException({ code: status.UNAVAILABLE, message: 'key store unavailable' });
     }
-    if (v.result !== 'ok' || !v.key) {
-      return { result: toResultEnum(v.result), cacheTtlSeconds: 0 };
-    }
+    if (v.result !== 'ok' || !v.key) return refusal(v.result);
     return {
       result: toResultEnum('ok'),
       principal: {
@@ -59,15 +48,15 @@ export class VerificationController {
         userId: v.key.userId,
         keyId: v.key.keyId,
         scopes: v.key.scopes.map((s) => ({ resource: s.resource, action: s.action })),
-        ...(v.key.expiresAt ? { expiresAt: toTimestamp(v.key.expiresAt) } : {}),
+        expiresAt: v.key.expiresAt ?? undefined,
       },
       cacheTtlSeconds: v.cacheTtlSeconds,
     };
   }
 
   /** First SUBSCRIBED (once this replica is LISTENing), then every REVOKED / ROTATED event. */
-  @GrpcMethod('KeyVerificationService', 'WatchKeyEvents')
-  watchKeyEvents(): Observable<KeyEventMessage> {
+  @GrpcMethod('KeyVerificationService', 'watchKeyEvents')
+  watchKeyEvents(): Observable<authV1.WatchKeyEventsResponse> {
     return defer(() => from(this.events.whenListening())).pipe(
       switchMap(() =>
         concat(
@@ -78,17 +67,17 @@ export class VerificationController {
     );
   }
 
-  @GrpcMethod('Health', 'Check')
-  async check(req: { service?: string }): Promise<{ status: number }> {
-    const service = req.service ?? '';
+  @GrpcMethod('Health', 'check')
+  async check(req: health.HealthCheckRequest): Promise<health.HealthCheckResponse> {
+    const service = req.service;
     if (service !== '' && service !== 'edge.auth.v1.KeyVerificationService') {
       throw new RpcException({ code: status.NOT_FOUND, message: 'unknown service' });
     }
     try {
       await this.db.query('SELECT 1');
-      return { status: 1 }; // SERVING
+      return { status: health.HealthCheckResponse_ServingStatus.SERVING };
     } catch {
-      return { status: 2 }; // NOT_SERVING
+      return { status: health.HealthCheckResponse_ServingStatus.NOT_SERVING };
     }
   }
 }

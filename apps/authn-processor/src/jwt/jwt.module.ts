@@ -1,5 +1,5 @@
 import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
-import { Clock } from '../common/clock';
+import { Clock } from '@edge/auth-contract';
 import {
   AUTHN_PROCESSOR_CONFIG,
   type AuthnProcessorConfig,

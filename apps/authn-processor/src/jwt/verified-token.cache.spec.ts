@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ApiKeyVerifier, Authenticator, type TokenVerifier } from '../authn/authenticator';
 import { AuthBackendUnavailable, AuthnFailure } from '../authn/authn-error';
-import { type Principal } from '../authn/principal';
+import { type Principal } from '@edge/auth-contract';
 import { DEFAULT_POLICY } from '../authn/route-policy';
 import { RevokedKeys } from '../key-verification/revoked-keys';
 import { silentLogger } from '../logging/logger';
@@ -146,12 +146,12 @@ describe('CachingTokenVerifier / VerifiedTokenCache', () => {
       clockToleranceSeconds: 5,
     });
     const p: Principal = {
-      via: 'bearer',
+      via: 'jwt',
       tenant: 't1',
       userId: 'u1',
       keyId: 'k1',
       scopes: [],
-      expiresAt: (NOW_S + 2) * 1000,
+      validUntil: new Date((NOW_S + 2) * 1000),
     };
     cache.set('h', p, cache.generation);
     expect(cache.get('h')).toBe(p);
@@ -160,7 +160,7 @@ describe('CachingTokenVerifier / VerifiedTokenCache', () => {
     expect(cache.size).toBe(0);
     // already expired, or without exp: not stored
     cache.set('h', p, cache.generation);
-    cache.set('x', { ...p, expiresAt: undefined }, cache.generation);
+    cache.set('x', { ...p, validUntil: null }, cache.generation);
     expect(cache.size).toBe(0);
   });
 
@@ -277,12 +277,12 @@ describe('CachingTokenVerifier / VerifiedTokenCache', () => {
     const pending = verifier.verify('a.b.c');
     cache.clear(); // e.g. the JWKS lost a key meanwhile
     release({
-      via: 'bearer',
+      via: 'jwt',
       tenant: 't1',
       userId: 'u1',
       keyId: 'k1',
       scopes: [],
-      expiresAt: (NOW_S + 300) * 1000,
+      validUntil: new Date((NOW_S + 300) * 1000),
     });
     await pending;
     expect(cache.size).toBe(0);
@@ -309,7 +309,7 @@ describe('CachingTokenVerifier / VerifiedTokenCache', () => {
     expect(real.calls).toBe(1); // the second request was a cache hit, and still refused
     // other key_ids are unaffected
     const other = await authn.decide([`Bearer ${await sign(k1, { key_id: 'key-8' })}`], {
-      requiredScopes: ['echo:read'],
+      requiredScopes: [{ resource: 'echo', action: 'read' }],
       public: false,
     });
     expect(other.kind).toBe('allow');

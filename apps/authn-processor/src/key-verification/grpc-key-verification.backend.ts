@@ -1,7 +1,6 @@
-import { authV1 } from '@edge/protos';
 import { credentials, Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { AuthBackendUnavailable, AuthnFailure } from '../authn/authn-error';
-import { type Principal } from '../authn/principal';
+import { authV1, type Principal } from '@edge/auth-contract';
 import {
   type KeyEventListener,
   type KeyEventSubscription,
@@ -18,19 +17,14 @@ export interface GrpcKeyVerificationOptions {
   readonly verifyTimeoutMs: number;
 }
 
-/** `resource:action`, the form of the x-scopes header and of route requirements. */
-export function scopeString(s: authV1.Scope): string {
-  return `${s.resource}:${s.action}`;
-}
-
 export function principalFromProto(p: authV1.Principal): Principal {
   return {
-    via: 'basic',
+    via: 'api_key',
     tenant: p.tenant,
     userId: p.userId,
     keyId: p.keyId,
-    scopes: p.scopes.map(scopeString),
-    expiresAt: p.expiresAt?.getTime(),
+    scopes: p.scopes.map((s) => ({ resource: s.resource, action: s.action })),
+    validUntil: p.expiresAt ?? null,
   };
 }
 

@@ -1,4 +1,4 @@
-import { type Principal } from '../authn/principal';
+import { type Principal } from '@edge/auth-contract';
 
 /** What the auth service said about one (key_id, secret). */
 export type VerifyKeyOutcome =

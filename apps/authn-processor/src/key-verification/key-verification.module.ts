@@ -4,7 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { Clock } from '../common/clock';
+import { Clock } from '@edge/auth-contract';
 import {
   AUTHN_PROCESSOR_CONFIG,
   type AuthnProcessorConfig,

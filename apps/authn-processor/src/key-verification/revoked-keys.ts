@@ -1,4 +1,4 @@
-import { type Clock } from '../common/clock';
+import { type Clock } from '@edge/auth-contract';
 
 export interface RevokedKeysOptions {
   readonly maxEntries: number;
@@ -22,7 +22,7 @@ export class RevokedKeys {
 
   add(keyId: string): void {
     this.revokedAt.delete(keyId);
-    this.revokedAt.set(keyId, this.clock.now());
+    this.revokedAt.set(keyId, this.clock.nowMs());
     while (this.revokedAt.size > this.opts.maxEntries) {
       const oldest = this.revokedAt.keys().next();
       if (oldest.done === true) break;
@@ -33,7 +33,7 @@ export class RevokedKeys {
   isRevoked(keyId: string): boolean {
     const at = this.revokedAt.get(keyId);
     if (at === undefined) return false;
-    if (this.clock.now() - at >= this.opts.ttlMs) {
+    if (this.clock.nowMs() - at >= this.opts.ttlMs) {
       this.revokedAt.delete(keyId);
       return false;
     }

@@ -1,5 +1,5 @@
 // Unit-test double for the auth service's key API (not built into dist).
-import { type Principal } from '../authn/principal';
+import { type Principal, type Scope, scopeFromString } from '@edge/auth-contract';
 import {
   type KeyEvent,
   type KeyEventListener,
@@ -8,14 +8,23 @@ import {
   type VerifyKeyOutcome,
 } from '../key-verification/key-verification.backend';
 
+/** Scopes from `resource:action` strings (test input is well-formed). */
+export function sc(...list: string[]): Scope[] {
+  return list.map((s) => {
+    const scope = scopeFromString(s);
+    if (scope === undefined) throw new Error(`bad scope ${s}`);
+    return scope;
+  });
+}
+
 export function principal(over: Partial<Principal> = {}): Principal {
   return {
-    via: 'basic',
+    via: 'api_key',
     tenant: 't1',
     userId: 'u1',
     keyId: 'k1',
-    scopes: ['echo:read'],
-    expiresAt: undefined,
+    scopes: sc('echo:read'),
+    validUntil: null,
     ...over,
   };
 }
