@@ -73,12 +73,21 @@ class AuthServer {
         if (this.delayMs > 0) setTimeout(answer, this.delayMs);
         else answer();
       },
+      listRevokedKeys: (
+        _call: ServerUnaryCall<authV1.ListRevokedKeysRequest, authV1.ListRevokedKeysResponse>,
+        cb: sendUnaryData<authV1.ListRevokedKeysResponse>,
+      ) => cb(null, { keys: [], sequence: 0 }),
       watchKeyEvents: (
         call: ServerWritableStream<authV1.WatchKeyEventsRequest, authV1.WatchKeyEventsResponse>,
       ) => {
         this.watchers.add(call);
         call.on('cancelled', () => this.watchers.delete(call));
-        call.write({ type: KeyEventType.KEY_EVENT_TYPE_SUBSCRIBED, keyId: '', at: new Date() });
+        call.write({
+          type: KeyEventType.KEY_EVENT_TYPE_SUBSCRIBED,
+          keyId: '',
+          at: new Date(),
+          sequence: 0,
+        });
       },
     });
     this.port = await new Promise<number>((resolve, reject) =>
@@ -93,7 +102,7 @@ class AuthServer {
     const k = this.keys.get(keyId);
     if (k !== undefined) k.revoked = true;
     for (const w of this.watchers) {
-      w.write({ type: KeyEventType.KEY_EVENT_TYPE_REVOKED, keyId, at: new Date() });
+      w.write({ type: KeyEventType.KEY_EVENT_TYPE_REVOKED, keyId, at: new Date(), sequence: 1 });
     }
   }
 

@@ -43,3 +43,10 @@ export {
   HEALTH_SERVICE,
   KEY_VERIFICATION_SERVICE,
 } from './grpc';
+export {
+  DEFAULT_JWT_MAX_TTL_SECONDS,
+  JWT_MAX_TTL_ENV,
+  MAX_JWT_MAX_TTL_SECONDS,
+  tokenLifetimeProblem,
+  type TokenTimes,
+} from './token-lifetime';

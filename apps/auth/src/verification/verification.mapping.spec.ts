@@ -20,10 +20,18 @@ describe('gRPC mapping', () => {
 
   it('maps events; the generated codec round-trips them', () => {
     const at = new Date('2030-01-01T00:00:01.250Z');
-    const msg = toEventMessage({ type: 'REVOKED', keyId: 'ak_1', at });
-    expect(msg).toEqual({ type: authV1.KeyEventType.KEY_EVENT_TYPE_REVOKED, keyId: 'ak_1', at });
+    const msg = toEventMessage({ sequence: 7, type: 'REVOKED', keyId: 'ak_1', at });
+    expect(msg).toEqual({
+      type: authV1.KeyEventType.KEY_EVENT_TYPE_REVOKED,
+      keyId: 'ak_1',
+      at,
+      sequence: 7,
+    });
     const wire = authV1.WatchKeyEventsResponse.encode(msg).finish();
     expect(authV1.WatchKeyEventsResponse.decode(wire)).toEqual(msg);
-    expect(subscribedMessage(at).type).toBe(authV1.KeyEventType.KEY_EVENT_TYPE_SUBSCRIBED);
+    expect(subscribedMessage(at, 3)).toMatchObject({
+      type: authV1.KeyEventType.KEY_EVENT_TYPE_SUBSCRIBED,
+      sequence: 3,
+    });
   });
 });

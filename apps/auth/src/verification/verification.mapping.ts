@@ -32,9 +32,11 @@ export function toEventMessage(e: KeyEvent): authV1.WatchKeyEventsResponse {
     type: e.type === 'REVOKED' ? E.KEY_EVENT_TYPE_REVOKED : E.KEY_EVENT_TYPE_ROTATED,
     keyId: e.keyId,
     at: e.at,
+    sequence: e.sequence,
   };
 }
 
-export function subscribedMessage(now: Date): authV1.WatchKeyEventsResponse {
-  return { type: E.KEY_EVENT_TYPE_SUBSCRIBED, keyId: '', at: now };
+/** `sequence`: everything up to it was delivered on this stream. */
+export function subscribedMessage(now: Date, sequence: number): authV1.WatchKeyEventsResponse {
+  return { type: E.KEY_EVENT_TYPE_SUBSCRIBED, keyId: '', at: now, sequence };
 }

@@ -42,6 +42,7 @@ function setup(keys = [k1.jwk], opts: { cooldownMs?: number; maxAgeMs?: number }
     audience: AUDIENCE,
     algorithms: ['ES256', 'RS256', 'EdDSA'],
     clockToleranceSeconds: 5,
+    maxTtlSeconds: 3_600,
   });
   return { clock, fetcher, jwks, verifier };
 }

@@ -1,6 +1,12 @@
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { AuthBackendUnavailable, AuthnFailure } from '../authn/authn-error';
-import { type Clock, type Principal, type Scope, scopeFromString } from '@edge/auth-contract';
+import {
+  type Clock,
+  type Principal,
+  type Scope,
+  scopeFromString,
+  tokenLifetimeProblem,
+} from '@edge/auth-contract';
 import { type JwksCache } from './jwks.cache';
 
 export interface JwtVerifierOptions {
@@ -9,6 +15,8 @@ export interface JwtVerifierOptions {
   /** Asymmetric algorithms only (the config refuses `none` and HS*). */
   readonly algorithms: readonly string[];
   readonly clockToleranceSeconds: number;
+  /** JWT_MAX_TTL_SECONDS: the longest `exp - iat` and age accepted. */
+  readonly maxTtlSeconds: number;
 }
 
 function invalid(sentence: string): AuthnFailure {
@@ -37,11 +45,18 @@ export class JwtVerifier {
         algorithms: [...this.opts.algorithms],
         clockTolerance: this.opts.clockToleranceSeconds,
         currentDate: new Date(this.clock.nowMs()),
-        requiredClaims: ['exp', 'sub'],
+        requiredClaims: ['exp', 'iat', 'sub'],
       }));
     } catch (e) {
       throw mapJoseError(e);
     }
+    const problem = tokenLifetimeProblem(
+      payload,
+      this.opts.maxTtlSeconds,
+      Math.floor(this.clock.nowMs() / 1000),
+      this.opts.clockToleranceSeconds,
+    );
+    if (problem !== undefined) throw invalid(problem);
     return principalFromClaims(payload);
   }
 }

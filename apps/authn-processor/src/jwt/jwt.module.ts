@@ -40,6 +40,7 @@ import { CachingTokenVerifier, VerifiedTokenCache } from './verified-token.cache
           audience: c.JWT_AUDIENCE,
           algorithms: c.JWT_ALGORITHMS,
           clockToleranceSeconds: c.JWT_CLOCK_TOLERANCE_SECONDS,
+          maxTtlSeconds: c.JWT_MAX_TTL_SECONDS,
         }),
     },
     {

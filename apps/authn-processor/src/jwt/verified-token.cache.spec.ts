@@ -4,7 +4,6 @@ import { type ApiKeyVerifier, Authenticator, type TokenVerifier } from '../authn
 import { AuthBackendUnavailable, AuthnFailure } from '../authn/authn-error';
 import { type Principal } from '@edge/auth-contract';
 import { DEFAULT_POLICY } from '../authn/route-policy';
-import { RevokedKeys } from '../key-verification/revoked-keys';
 import { silentLogger } from '../logging/logger';
 import {
   AUDIENCE,
@@ -16,6 +15,7 @@ import {
   testKey,
 } from '../testing/jwt-fixtures';
 import { ManualClock } from '../testing/manual-clock';
+import { loadedRevokedKeys } from '../testing/fake-key-backend';
 import { JwksCache } from './jwks.cache';
 import { JwtVerifier } from './jwt-verifier';
 import { CachingTokenVerifier, VerifiedTokenCache } from './verified-token.cache';
@@ -53,6 +53,7 @@ function setup(
       audience: AUDIENCE,
       algorithms: ['ES256'],
       clockToleranceSeconds: 5,
+      maxTtlSeconds: 3_600,
     }),
   );
   const cache = new VerifiedTokenCache(clock, {
@@ -290,7 +291,7 @@ describe('CachingTokenVerifier / VerifiedTokenCache', () => {
 
   it('a revoked key_id is refused on a cache hit too (the check runs on every request)', async () => {
     const { verifier, real, clock } = setup();
-    const revoked = new RevokedKeys(clock, { maxEntries: 100, ttlMs: 3_600_000 });
+    const revoked = loadedRevokedKeys(clock);
     const noKeys: ApiKeyVerifier = {
       verify: () => Promise.reject(new Error('not used')),
     };

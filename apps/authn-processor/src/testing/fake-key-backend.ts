@@ -1,10 +1,12 @@
 // Unit-test double for the auth service's key API (not built into dist).
-import { type Principal, type Scope, scopeFromString } from '@edge/auth-contract';
+import { type Clock, type Principal, type Scope, scopeFromString } from '@edge/auth-contract';
+import { RevokedKeys } from '../key-verification/revoked-keys';
 import {
   type KeyEvent,
   type KeyEventListener,
   type KeyEventSubscription,
   KeyVerificationBackend,
+  type RevokedKeysSnapshot,
   type VerifyKeyOutcome,
 } from '../key-verification/key-verification.backend';
 
@@ -70,7 +72,20 @@ export class FakeKeyBackend extends KeyVerificationBackend {
     for (const d of p) d.resolve({ kind: 'unknown-key' });
   }
 
-  watchKeyEvents(listener: KeyEventListener): KeyEventSubscription {
+  /** What ListRevokedKeys answers (an Error: it fails). */
+  revokedList: RevokedKeysSnapshot | Error = { keys: [], sequence: 0 };
+  listCalls = 0;
+  /** `afterSequence` of each watch call. */
+  watchedFrom: (number | undefined)[] = [];
+
+  listRevokedKeys(): Promise<RevokedKeysSnapshot> {
+    this.listCalls++;
+    const r = this.revokedList;
+    return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
+  }
+
+  watchKeyEvents(listener: KeyEventListener, afterSequence?: number): KeyEventSubscription {
+    this.watchedFrom.push(afterSequence);
     this.listeners.push(listener);
     return {
       cancel: () => {
@@ -90,4 +105,16 @@ export class FakeKeyBackend extends KeyVerificationBackend {
   }
 
   close(): void {}
+}
+
+/** A revoked-key set that is loaded (empty), as after a successful first list. */
+export function loadedRevokedKeys(clock: Clock, ttlMs = 3_600_000): RevokedKeys {
+  const r = new RevokedKeys(clock, { ttlMs });
+  r.load([]);
+  return r;
+}
+
+/** Lets pending promise callbacks run (e.g. the watcher's first list, then its watch). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
 }
