@@ -43,6 +43,7 @@ export function fromRow(r: KeyEventRow): KeyEvent {
 
 const SELECT_AFTER = `SELECT seq, key_id, type, at FROM key_events WHERE seq > $1 ORDER BY seq LIMIT $2`;
 const BATCH = 1000;
+const NEWEST = 'SELECT coalesce(max(seq), 0)::text AS newest FROM key_events';
 
 /**
  * The key-event log, fanned out to every replica.
@@ -145,15 +146,13 @@ export class KeyEventsService implements OnModuleInit, OnModuleDestroy {
   async readAfter(
     afterSequence: number,
   ): Promise<{ events: KeyEvent[]; newest: number; beyond: boolean }> {
-    const [{ newest }] = (await this.db.query(
-      'SELECT coalesce(max(seq), 0)::text AS newest FROM key_events',
-    )) as [{ newest: string }];
+    const [{ newest }] = await this.db.query<[{ newest: string }]>(NEWEST);
     const n = Number(newest);
     if (afterSequence > n) return { events: [], newest: n, beyond: true };
     const events: KeyEvent[] = [];
     let after = afterSequence;
     for (;;) {
-      const rows = (await this.db.query(SELECT_AFTER, [after, BATCH])) as KeyEventRow[];
+      const rows = await this.db.query<KeyEventRow[]>(SELECT_AFTER, [after, BATCH]);
       for (const r of rows) events.push(fromRow(r));
       if (rows.length < BATCH) break;
       after = events[events.length - 1]!.sequence;
@@ -170,15 +169,13 @@ export class KeyEventsService implements OnModuleInit, OnModuleDestroy {
   ): Promise<{ keys: { keyId: string; revokedAt: Date }[]; sequence: number }> {
     const window = Math.min(withinSeconds, this.config.KEY_EVENTS_RETENTION_SECONDS);
     return this.db.transaction('REPEATABLE READ', async (m) => {
-      const [{ newest }] = (await m.query(
-        'SELECT coalesce(max(seq), 0)::text AS newest FROM key_events',
-      )) as [{ newest: string }];
-      const rows = (await m.query(
+      const [{ newest }] = await m.query<[{ newest: string }]>(NEWEST);
+      const rows = await m.query<{ key_id: string; at: Date }[]>(
         `SELECT key_id, max(at) AS at FROM key_events
          WHERE type = 'REVOKED' AND at > now() - make_interval(secs => $1)
          GROUP BY key_id ORDER BY max(at)`,
         [window],
-      )) as { key_id: string; at: Date }[];
+      );
       return {
         keys: rows.map((r) => ({ keyId: r.key_id, revokedAt: new Date(r.at) })),
         sequence: Number(newest),
@@ -206,9 +203,7 @@ export class KeyEventsService implements OnModuleInit, OnModuleDestroy {
       await client.query(`LISTEN ${KEY_EVENTS_CHANNEL}`);
       this.client = client;
       if (this.lastSeq === undefined) {
-        const res = await client.query<{ newest: string }>(
-          'SELECT coalesce(max(seq), 0)::text AS newest FROM key_events',
-        );
+        const res = await client.query<{ newest: string }>(NEWEST);
         this.lastSeq = Number(res.rows[0]?.newest ?? 0);
       } else {
         // Catch up on whatever was committed while the connection was down.
