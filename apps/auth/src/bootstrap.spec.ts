@@ -13,7 +13,12 @@ describe('bootstrap helpers', () => {
     expect(o.options).toMatchObject({
       url: '127.0.0.1:7001',
       package: ['edge.auth.v1', 'grpc.health.v1'],
-      protoPath: ['edge/auth/v1/auth.proto', 'grpc/health/v1/health.proto'],
     });
+    // Served from the generated service definitions, never from .proto files at run time.
+    expect(o.options).not.toHaveProperty('protoPath');
+    expect(Object.keys(o.options.packageDefinition as object)).toEqual([
+      'edge.auth.v1.KeyVerificationService',
+      'grpc.health.v1.Health',
+    ]);
   });
 });

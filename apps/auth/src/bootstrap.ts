@@ -9,29 +9,24 @@ import { NestFactory } from '@nestjs/core';
 import { type GrpcOptions, Transport } from '@nestjs/microservices';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { authGrpcPackageDefinition } from '@edge/auth-contract';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { ApiExceptionFilter, bodyParserErrorHandler } from './common/api-exception.filter';
 import { type AuthConfig } from './config/config';
-import { AUTH_PROTO, findProtoRoot, HEALTH_PROTO } from './verification/proto-path';
 
-/** The Nest gRPC transport options: edge.auth.v1 and grpc.health.v1 on GRPC_PORT. */
+/**
+ * The Nest gRPC transport options: edge.auth.v1 and grpc.health.v1 on GRPC_PORT, served from
+ * the generated (ts-proto) service definitions of @edge/auth-contract: no .proto file is loaded
+ * at run time and replies are encoded by the generated code, as the processor decodes them.
+ */
 export function grpcOptions(config: Pick<AuthConfig, 'HOST' | 'GRPC_PORT'>): GrpcOptions {
-  const root = findProtoRoot();
   return {
     transport: Transport.GRPC,
     options: {
       url: `${config.HOST}:${config.GRPC_PORT}`,
       package: ['edge.auth.v1', 'grpc.health.v1'],
-      protoPath: [AUTH_PROTO, HEALTH_PROTO],
-      loader: {
-        includeDirs: [root],
-        keepCase: false,
-        longs: Number,
-        enums: Number,
-        defaults: true,
-        oneofs: true,
-      },
+      packageDefinition: authGrpcPackageDefinition(),
     },
   };
 }

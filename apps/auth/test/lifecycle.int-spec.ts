@@ -42,12 +42,16 @@ describe('migrations and start-up', () => {
       const db = new Client({ connectionString: pg.info.url });
       await db.connect();
       const migrations = await db.query<{ name: string }>('SELECT name FROM typeorm_migrations');
-      expect(migrations.rows.map((r) => r.name)).toEqual(['InitialSchema1763700000000']);
+      expect(migrations.rows.map((r) => r.name)).toEqual([
+        'InitialSchema1763700000000',
+        'KeyEvents1763800000000',
+      ]);
       const tables = await db.query<{ table_name: string }>(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
       );
       expect(tables.rows.map((r) => r.table_name)).toEqual([
         'api_keys',
+        'key_events',
         'signing_keys',
         'tenants',
         'typeorm_migrations',

@@ -4,7 +4,7 @@ import { ExtProcModule } from '@edge/processor-core/nest';
 import { Registry } from 'prom-client';
 import { AuthnModule } from './authn/authn.module';
 import { AuthnProcessor } from './authn/authn.processor';
-import { Clock } from './common/clock';
+import { Clock, SystemClock } from '@edge/auth-contract';
 import { AUTHN_PROCESSOR_CONFIG, type AuthnProcessorConfig } from './config/authn-processor.config';
 import { ExtProcLifecycle } from './ext-proc/ext-proc-lifecycle.service';
 import { createLogger, LOGGER } from './logging/logger';
@@ -37,7 +37,7 @@ export class AppModule {
         { provide: AUTHN_PROCESSOR_CONFIG, useValue: config },
         { provide: LOGGER, useFactory: () => createLogger(config.LOG_LEVEL) },
         { provide: Registry, useFactory: () => new Registry() },
-        Clock,
+        { provide: Clock, useClass: SystemClock },
         ExtProcLifecycle,
       ],
       exports: [AUTHN_PROCESSOR_CONFIG, LOGGER, Registry, Clock],

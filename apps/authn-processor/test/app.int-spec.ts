@@ -55,10 +55,19 @@ describe('authn-processor app over ext_proc gRPC', () => {
           cacheTtlSeconds: 60,
         });
       },
+      listRevokedKeys: (
+        _call: ServerUnaryCall<authV1.ListRevokedKeysRequest, authV1.ListRevokedKeysResponse>,
+        cb: sendUnaryData<authV1.ListRevokedKeysResponse>,
+      ) => cb(null, { keys: [], sequence: 0 }),
       watchKeyEvents: (
         call: ServerWritableStream<authV1.WatchKeyEventsRequest, authV1.WatchKeyEventsResponse>,
       ) => {
-        call.write({ type: KeyEventType.KEY_EVENT_TYPE_SUBSCRIBED, keyId: '', at: new Date() });
+        call.write({
+          type: KeyEventType.KEY_EVENT_TYPE_SUBSCRIBED,
+          keyId: '',
+          at: new Date(),
+          sequence: 0,
+        });
       },
     });
     const authPort = await new Promise<number>((resolve, reject) =>
@@ -149,7 +158,7 @@ describe('authn-processor app over ext_proc gRPC', () => {
     const { hits, misses } = tokens.stats;
     const ok = await call(
       { authorization: `Bearer ${token}` },
-      { 'edge.authn': { required_scopes: ['echo:read'] } },
+      { 'edge.authn.route': { required_scopes: ['echo:read'] } },
     );
     expect(ok.headers.set).toMatchObject({
       'x-tenant-id': 't2',
@@ -158,7 +167,7 @@ describe('authn-processor app over ext_proc gRPC', () => {
     });
     const forbidden = await call(
       { authorization: `Bearer ${token}` },
-      { 'edge.authn': { required_scopes: ['echo:write'] } },
+      { 'edge.authn.route': { required_scopes: ['echo:write'] } },
     );
     expect(forbidden.immediate?.json).toEqual({
       message: 'Forbidden',

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuthBackendUnavailable, AuthnFailure } from '../src/authn/authn-error';
 import { Authenticator } from '../src/authn/authenticator';
 import { DEFAULT_POLICY } from '../src/authn/route-policy';
-import { Clock } from '../src/common/clock';
+import { SystemClock } from '@edge/auth-contract';
 import { GrpcKeyVerificationBackend } from '../src/key-verification/grpc-key-verification.backend';
 import { KeyCache } from '../src/key-verification/key-cache';
 import { KeyEventsWatcher } from '../src/key-verification/key-events.watcher';
@@ -73,12 +73,21 @@ class AuthServer {
         if (this.delayMs > 0) setTimeout(answer, this.delayMs);
         else answer();
       },
+      listRevokedKeys: (
+        _call: ServerUnaryCall<authV1.ListRevokedKeysRequest, authV1.ListRevokedKeysResponse>,
+        cb: sendUnaryData<authV1.ListRevokedKeysResponse>,
+      ) => cb(null, { keys: [], sequence: 0 }),
       watchKeyEvents: (
         call: ServerWritableStream<authV1.WatchKeyEventsRequest, authV1.WatchKeyEventsResponse>,
       ) => {
         this.watchers.add(call);
         call.on('cancelled', () => this.watchers.delete(call));
-        call.write({ type: KeyEventType.KEY_EVENT_TYPE_SUBSCRIBED, keyId: '', at: new Date() });
+        call.write({
+          type: KeyEventType.KEY_EVENT_TYPE_SUBSCRIBED,
+          keyId: '',
+          at: new Date(),
+          sequence: 0,
+        });
       },
     });
     this.port = await new Promise<number>((resolve, reject) =>
@@ -93,7 +102,7 @@ class AuthServer {
     const k = this.keys.get(keyId);
     if (k !== undefined) k.revoked = true;
     for (const w of this.watchers) {
-      w.write({ type: KeyEventType.KEY_EVENT_TYPE_REVOKED, keyId, at: new Date() });
+      w.write({ type: KeyEventType.KEY_EVENT_TYPE_REVOKED, keyId, at: new Date(), sequence: 1 });
     }
   }
 
@@ -127,7 +136,7 @@ describe('gRPC key verification (real grpc-js server)', () => {
 
   beforeAll(async () => {
     await auth.start();
-    const clock = new Clock();
+    const clock = new SystemClock();
     backend = new GrpcKeyVerificationBackend({
       address: `127.0.0.1:${auth.port}`,
       verifyTimeoutMs: 300,
@@ -160,7 +169,12 @@ describe('gRPC key verification (real grpc-js server)', () => {
   it('verifies a key and serves repeats from the cache with no call', async () => {
     const before = auth.calls;
     const p = await verifier.verify('k1', 's1');
-    expect(p).toMatchObject({ tenant: 't1', userId: 'u1', keyId: 'k1', scopes: ['echo:read'] });
+    expect(p).toMatchObject({
+      tenant: 't1',
+      userId: 'u1',
+      keyId: 'k1',
+      scopes: [{ resource: 'echo', action: 'read' }],
+    });
     for (let i = 0; i < 20; i++) await verifier.verify('k1', 's1');
     expect(auth.calls - before).toBe(1);
   });

@@ -1,5 +1,6 @@
 // @edge/processor-core: a TypeScript SDK for Envoy External Processors (ext_proc).
 export { Headers, headerValueString } from './headers';
+export { errorBody, errorDetails, statusMessage, type ErrorBody } from './error-body';
 export { StreamContext, StreamInfo } from './context';
 export type {
   BodyPhase,

@@ -11,7 +11,11 @@ export type HookResult = void | Promise<void>;
  * - `'continue'`: let the request through unchanged by this message (fail open).
  * Either way one log line with the request id is written; the stream and process live on.
  */
-export type ErrorPolicy = 'continue' | { status: number };
+/**
+ * What a hook failure becomes: `'continue'` (fail open), or an immediate JSON error reply with
+ * `status` and `details` (default `ProcessorError The request could not be processed`).
+ */
+export type ErrorPolicy = 'continue' | { status: number; details?: string };
 
 /**
  * An ext_proc processor: implement only the phases you need. `mode` declares the smallest

@@ -454,6 +454,7 @@ describe('error policy', () => {
     expect(r.immediate?.json).toEqual({
       message: 'Internal Server Error',
       status: 500,
+      details: 'ProcessorError The request could not be processed',
       request_id: 'req-1',
     });
     const line = lines.find((l) => l.level === 'error');
@@ -468,6 +469,19 @@ describe('error policy', () => {
   it('can answer 503 instead', async () => {
     const r = await createHarness(boom, { errorPolicy: { status: 503 } }).requestHeaders(GET);
     expect(r.immediate?.status).toBe(503);
+    expect(r.immediate?.json).toMatchObject({ message: 'Service Unavailable', status: 503 });
+  });
+
+  it('uses the details the policy names', async () => {
+    const r = await createHarness(boom, {
+      errorPolicy: { status: 503, details: 'BackendDown Try again' },
+    }).requestHeaders(GET);
+    expect(r.immediate?.json).toEqual({
+      message: 'Service Unavailable',
+      status: 503,
+      details: 'BackendDown Try again',
+      request_id: 'req-1',
+    });
   });
 
   it('can continue unchanged (fail open), and the stream goes on', async () => {

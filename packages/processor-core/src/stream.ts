@@ -1,12 +1,16 @@
 import { performance } from 'node:perf_hooks';
 import type { extProc } from '@edge/protos';
 import { StreamContext, StreamInfo } from './context';
+import { errorBody } from './error-body';
 import { Headers } from './headers';
 import type { Logger } from './logger';
 import type { ExtProcMetrics, ProcessorMetrics } from './metrics';
 import type { FullProcessingMode } from './mode';
 import { Phase, type PhaseKind } from './phase';
 import type { AnyProcessor, Composition, ErrorPolicy, HookName } from './processor';
+
+/** `details` of the JSON reply when a hook fails and the policy names none. */
+export const DEFAULT_HOOK_FAILURE_DETAILS = 'ProcessorError The request could not be processed';
 
 export type StreamOutcome = 'completed' | 'cancelled' | 'error';
 
@@ -337,11 +341,11 @@ export class ExtProcStream {
       const status = policy.status;
       this.phase.immediateResponse({
         status,
-        body: {
-          message: status === 503 ? 'Service Unavailable' : 'Internal Server Error',
+        body: errorBody(
           status,
-          request_id: this.info.requestId || undefined,
-        },
+          policy.details ?? DEFAULT_HOOK_FAILURE_DETAILS,
+          this.info.requestId,
+        ),
         details: `ext_proc_${p.name}_error`,
       });
     }

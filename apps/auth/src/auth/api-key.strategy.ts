@@ -4,7 +4,7 @@ import { type Request } from 'express';
 import { KeysService } from '../keys/keys.service';
 import { parseBasic, splitAuthorization } from './basic-header';
 import { unauthenticated } from './errors';
-import { type Principal } from './principal';
+import { type Principal } from '@edge/auth-contract';
 import { RequestStrategy } from './request-strategy';
 
 export const API_KEY_STRATEGY = 'api-key';

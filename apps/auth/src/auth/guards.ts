@@ -16,11 +16,16 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { type Request } from 'express';
-import { missingScopes, scopeToString, type Scope } from '../keys/scopes';
+import {
+  errorDetails,
+  formatScopes,
+  missingScopes,
+  type Principal,
+  type Scope,
+} from '@edge/auth-contract';
 import { API_KEY_STRATEGY } from './api-key.strategy';
 import { forbidden, unauthenticated } from './errors';
 import { JWT_STRATEGY } from './jwt.strategy';
-import { type Principal } from './principal';
 
 function handle<T>(err: unknown, user: T | false): T {
   if (err) throw err instanceof Error ? err : new Error('authentication failed');
@@ -61,7 +66,8 @@ export class ScopesGuard implements CanActivate {
     if (!principal) throw unauthenticated('NoCredentials One of identity or secret not passed');
     const missing = missingScopes(required, principal.scopes);
     if (missing.length > 0) {
-      throw forbidden({ reason: 'missing scopes', missing: missing.map(scopeToString) });
+      // The gateway's shape: `MissingScope a:b,c:d` (contract code, same as the authn processor).
+      throw forbidden(errorDetails('MissingScope', formatScopes(missing)));
     }
     return true;
   }

@@ -5,7 +5,7 @@ import { KeysService } from '../keys/keys.service';
 import { TokensService } from '../tokens/tokens.service';
 import { splitAuthorization } from './basic-header';
 import { unauthenticated } from './errors';
-import { type Principal } from './principal';
+import { type Principal } from '@edge/auth-contract';
 import { RequestStrategy } from './request-strategy';
 
 export const JWT_STRATEGY = 'jwt';

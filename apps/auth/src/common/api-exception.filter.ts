@@ -6,13 +6,11 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
+import { type ErrorBody, errorBody } from '@edge/auth-contract';
 import { type NextFunction, type Request, type Response } from 'express';
 
-export interface ApiErrorBody {
-  message: string;
-  status: number;
-  details: unknown;
-}
+/** The platform's JSON error body (the contract's, shared with the gateway). */
+export type ApiErrorBody = ErrorBody;
 
 const WWW_AUTHENTICATE = 'Basic realm="edge", Bearer realm="edge"';
 
@@ -100,10 +98,9 @@ export function bodyParserErrorHandler(
     next(err);
     return;
   }
-  const body: ApiErrorBody = {
-    message: 'Bad Request',
-    status: err.status,
-    details: err.type === 'entity.too.large' ? 'request body too large' : 'malformed request body',
-  };
+  const body: ApiErrorBody = errorBody(
+    err.status,
+    err.type === 'entity.too.large' ? 'request body too large' : 'malformed request body',
+  );
   res.status(err.status).json(body);
 }

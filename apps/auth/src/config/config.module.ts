@@ -1,5 +1,5 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import { Clock } from '../common/clock';
+import { Clock, SystemClock } from '@edge/auth-contract';
 import { RandomSource } from '../common/random';
 import { AUTH_CONFIG, type AuthConfig } from './config';
 
@@ -10,7 +10,11 @@ export class ConfigModule {
   static forRoot(config: AuthConfig): DynamicModule {
     return {
       module: ConfigModule,
-      providers: [{ provide: AUTH_CONFIG, useValue: config }, Clock, RandomSource],
+      providers: [
+        { provide: AUTH_CONFIG, useValue: config },
+        { provide: Clock, useClass: SystemClock },
+        RandomSource,
+      ],
       exports: [AUTH_CONFIG, Clock, RandomSource],
     };
   }

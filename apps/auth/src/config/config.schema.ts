@@ -1,3 +1,4 @@
+import { DEFAULT_JWT_MAX_TTL_SECONDS, MAX_JWT_MAX_TTL_SECONDS } from '@edge/auth-contract';
 import { env, z } from '@edge/service-config';
 
 // Development-only defaults for the two server secrets. They make `pnpm dev` work with no set-up
@@ -29,7 +30,18 @@ export const authConfigSchema = z
     SIGNING_KEY_ENCRYPTION_KEY: z.string().optional(),
     JWT_ISSUER: z.string().min(1).default('edge-auth'),
     JWT_AUDIENCE: z.string().min(1).default('edge'),
-    JWT_TTL_SECONDS: seconds(300, 5, 86_400),
+    JWT_TTL_SECONDS: seconds(300, 5, MAX_JWT_MAX_TTL_SECONDS),
+    /**
+     * The one bound on token lifetime, shared with the authn processor (same variable): no
+     * token lives longer; the processor refuses longer-lived or older tokens and remembers
+     * revocations this long.
+     */
+    JWT_MAX_TTL_SECONDS: seconds(DEFAULT_JWT_MAX_TTL_SECONDS, 60, MAX_JWT_MAX_TTL_SECONDS),
+    /** LISTEN connection: heartbeat (a bounded read of the key-event log) and reconnect delay. */
+    KEY_EVENTS_HEARTBEAT_MS: z.coerce.number().int().min(100).max(300_000).default(5_000),
+    KEY_EVENTS_RECONNECT_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+    /** How long key events are kept (>= JWT_MAX_TTL_SECONDS: what ListRevokedKeys can see). */
+    KEY_EVENTS_RETENTION_SECONDS: seconds(7 * 86_400, 60),
     SIGNING_KEY_ROTATION_SECONDS: seconds(86_400, 2),
     /** How long a new signing key sits in the JWKS before it signs anything. */
     SIGNING_KEY_PUBLISH_AHEAD_SECONDS: seconds(3_600, 1),
@@ -58,6 +70,12 @@ export const authConfigSchema = z
       for (const key of ['ADMIN_TOKEN', 'API_KEY_PEPPER', 'SIGNING_KEY_ENCRYPTION_KEY'] as const) {
         if (c[key] === undefined) problem(key, 'required in production');
       }
+    }
+    if (c.JWT_TTL_SECONDS > c.JWT_MAX_TTL_SECONDS) {
+      problem('JWT_TTL_SECONDS', 'must be at most JWT_MAX_TTL_SECONDS');
+    }
+    if (c.KEY_EVENTS_RETENTION_SECONDS < c.JWT_MAX_TTL_SECONDS) {
+      problem('KEY_EVENTS_RETENTION_SECONDS', 'must be at least JWT_MAX_TTL_SECONDS');
     }
     if (c.SIGNING_KEY_PUBLISH_AHEAD_SECONDS >= c.SIGNING_KEY_ROTATION_SECONDS) {
       problem(

@@ -7,7 +7,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../auth/guards';
-import { type Principal } from '../auth/principal';
+import { KEYS_READ, KEYS_WRITE, type Principal } from '@edge/auth-contract';
 import {
   CreateKeyDto,
   KeyListDto,
@@ -17,7 +17,6 @@ import {
   RotatedKeyDto,
 } from './keys.dto';
 import { KeysService } from './keys.service';
-import { KEYS_READ, KEYS_WRITE } from './scopes';
 
 @ApiTags('keys')
 @Controller('keys')

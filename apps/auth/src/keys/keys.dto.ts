@@ -11,7 +11,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { SCOPE_PART } from './scopes';
+import { SCOPE_PART } from '@edge/auth-contract';
 
 export class ScopeDto {
   @ApiProperty({ example: 'keys' })

@@ -7,9 +7,16 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { type Principal } from '../auth/principal';
+import {
+  Clock,
+  missingScopes,
+  normalizeScopes,
+  type Principal,
+  ROOT_SCOPES,
+  type Scope,
+  scopeToString,
+} from '@edge/auth-contract';
 import { forbidden } from '../auth/errors';
-import { Clock } from '../common/clock';
 import { RandomSource } from '../common/random';
 import { AUTH_CONFIG, type AuthConfig } from '../config/config';
 import { ApiKeyEntity, TenantEntity, UserEntity } from '../database/entities';
@@ -23,7 +30,6 @@ import {
   type KeyWithSecretDto,
   type RotatedKeyDto,
 } from './keys.dto';
-import { missingScopes, normalizeScopes, ROOT_SCOPES, scopeToString, type Scope } from './scopes';
 
 export interface VerifiedKey extends VerificationDecision {
   key: ApiKeyEntity | undefined;

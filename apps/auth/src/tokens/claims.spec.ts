@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Principal } from '../auth/principal';
+import { type Principal } from '@edge/auth-contract';
 import { accessTokenClaims, principalFromClaims, tokenTimes } from './claims';
 
 const now = new Date('2030-01-01T00:00:00.700Z');

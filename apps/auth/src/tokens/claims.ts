@@ -1,6 +1,5 @@
 import { type JWTPayload } from 'jose';
-import { type Principal } from '../auth/principal';
-import { scopeFromString, scopeToString, type Scope } from '../keys/scopes';
+import { type Principal, type Scope, scopeFromString, scopeToString } from '@edge/auth-contract';
 
 /** The claims of an access token besides the registered ones (iss, aud, sub, iat, exp, jti). */
 export interface AccessTokenClaims extends JWTPayload {

@@ -16,7 +16,7 @@ import {
   type JWK,
 } from 'jose';
 import { DataSource, In } from 'typeorm';
-import { Clock } from '../common/clock';
+import { Clock } from '@edge/auth-contract';
 import { AUTH_CONFIG, type AuthConfig } from '../config/config';
 import { SigningKeyEntity } from '../database/entities';
 import { decryptPrivateKey, encryptPrivateKey } from './key-encryption';

@@ -2,7 +2,7 @@ import { Controller, Get, Header, HttpCode, Post, UseGuards } from '@nestjs/comm
 import { ApiBasicAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { type JWK } from 'jose';
 import { ApiKeyAuthGuard, CurrentPrincipal } from '../auth/guards';
-import { type Principal } from '../auth/principal';
+import { type Principal } from '@edge/auth-contract';
 import { SigningKeysService } from './signing-keys.service';
 import { TokensService, type TokenResponse } from './tokens.service';
 

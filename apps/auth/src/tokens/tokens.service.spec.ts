@@ -7,8 +7,7 @@ import {
   SignJWT,
 } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Principal } from '../auth/principal';
-import { type Clock } from '../common/clock';
+import { Clock, type Principal } from '@edge/auth-contract';
 import { RandomSource } from '../common/random';
 import { type SigningKeysService } from './signing-keys.service';
 import { TokensService } from './tokens.service';
@@ -24,7 +23,11 @@ const principal: Principal = {
 };
 
 let now = new Date();
-const clock: Clock = { now: () => now };
+const clock: Clock = new (class extends Clock {
+  now(): Date {
+    return now;
+  }
+})();
 let service: TokensService;
 let kid: string;
 let privateKey: CryptoKey;

@@ -6,8 +6,7 @@ import {
   SignJWT,
   type JWTVerifyGetKey,
 } from 'jose';
-import { type Principal } from '../auth/principal';
-import { Clock } from '../common/clock';
+import { Clock, type Principal } from '@edge/auth-contract';
 import { RandomSource } from '../common/random';
 import { AUTH_CONFIG, type AuthConfig } from '../config/config';
 import { accessTokenClaims, principalFromClaims, tokenTimes } from './claims';

@@ -1,11 +1,6 @@
-import { authV1 } from '@edge/protos';
+import { authV1 } from '@edge/auth-contract';
 import { describe, expect, it } from 'vitest';
-import {
-  subscribedMessage,
-  toEventMessage,
-  toResultEnum,
-  toTimestamp,
-} from './verification.mapping';
+import { refusal, subscribedMessage, toEventMessage, toResultEnum } from './verification.mapping';
 
 describe('gRPC mapping', () => {
   it('maps every verification result to the proto enum', () => {
@@ -16,16 +11,27 @@ describe('gRPC mapping', () => {
     );
     expect(toResultEnum('revoked')).toBe(authV1.VerifyKeyResult.VERIFY_KEY_RESULT_REVOKED);
     expect(toResultEnum('expired')).toBe(authV1.VerifyKeyResult.VERIFY_KEY_RESULT_EXPIRED);
+    expect(refusal('revoked')).toEqual({
+      result: authV1.VerifyKeyResult.VERIFY_KEY_RESULT_REVOKED,
+      principal: undefined,
+      cacheTtlSeconds: 0,
+    });
   });
 
-  it('maps timestamps and events', () => {
+  it('maps events; the generated codec round-trips them', () => {
     const at = new Date('2030-01-01T00:00:01.250Z');
-    expect(toTimestamp(at)).toEqual({ seconds: at.getTime() / 1000 - 0.25, nanos: 250_000_000 });
-    expect(toEventMessage({ type: 'REVOKED', keyId: 'ak_1', at })).toEqual({
+    const msg = toEventMessage({ sequence: 7, type: 'REVOKED', keyId: 'ak_1', at });
+    expect(msg).toEqual({
       type: authV1.KeyEventType.KEY_EVENT_TYPE_REVOKED,
       keyId: 'ak_1',
-      at: toTimestamp(at),
+      at,
+      sequence: 7,
     });
-    expect(subscribedMessage(at).type).toBe(authV1.KeyEventType.KEY_EVENT_TYPE_SUBSCRIBED);
+    const wire = authV1.WatchKeyEventsResponse.encode(msg).finish();
+    expect(authV1.WatchKeyEventsResponse.decode(wire)).toEqual(msg);
+    expect(subscribedMessage(at, 3)).toMatchObject({
+      type: authV1.KeyEventType.KEY_EVENT_TYPE_SUBSCRIBED,
+      sequence: 3,
+    });
   });
 });

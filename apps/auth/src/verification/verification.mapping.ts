@@ -1,42 +1,13 @@
-import { authV1 } from '@edge/protos';
+import { authV1 } from '@edge/auth-contract';
 import { type KeyEvent } from '../key-events/key-events.service';
 import { type VerificationResult } from '../keys/key-verification';
-import { type Scope } from '../keys/scopes';
 
-// Nest's gRPC transport (proto-loader, camelCase fields, enums as numbers) speaks plain objects;
-// the enum values come from the generated code so the numbers cannot drift from the proto.
+// Replies are the generated (ts-proto) message types; the generated code encodes them, so the
+// server cannot send a shape the processor's generated decoder would read differently.
 const R = authV1.VerifyKeyResult;
 const E = authV1.KeyEventType;
 
-export interface TimestampMessage {
-  seconds: number;
-  nanos: number;
-}
-
-export interface VerifyKeyReply {
-  result: number;
-  principal?: {
-    tenant: string;
-    userId: string;
-    keyId: string;
-    scopes: Scope[];
-    expiresAt?: TimestampMessage;
-  };
-  cacheTtlSeconds: number;
-}
-
-export interface KeyEventMessage {
-  type: number;
-  keyId: string;
-  at: TimestampMessage;
-}
-
-export function toTimestamp(d: Date): TimestampMessage {
-  const ms = d.getTime();
-  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
-}
-
-export function toResultEnum(r: VerificationResult): number {
+export function toResultEnum(r: VerificationResult): authV1.VerifyKeyResult {
   switch (r) {
     case 'ok':
       return R.VERIFY_KEY_RESULT_OK;
@@ -51,14 +22,21 @@ export function toResultEnum(r: VerificationResult): number {
   }
 }
 
-export function toEventMessage(e: KeyEvent): KeyEventMessage {
+/** A refusal: no principal, nothing to cache. */
+export function refusal(r: VerificationResult): authV1.VerifyKeyResponse {
+  return { result: toResultEnum(r), principal: undefined, cacheTtlSeconds: 0 };
+}
+
+export function toEventMessage(e: KeyEvent): authV1.WatchKeyEventsResponse {
   return {
     type: e.type === 'REVOKED' ? E.KEY_EVENT_TYPE_REVOKED : E.KEY_EVENT_TYPE_ROTATED,
     keyId: e.keyId,
-    at: toTimestamp(e.at),
+    at: e.at,
+    sequence: e.sequence,
   };
 }
 
-export function subscribedMessage(now: Date): KeyEventMessage {
-  return { type: E.KEY_EVENT_TYPE_SUBSCRIBED, keyId: '', at: toTimestamp(now) };
+/** `sequence`: everything up to it was delivered on this stream. */
+export function subscribedMessage(now: Date, sequence: number): authV1.WatchKeyEventsResponse {
+  return { type: E.KEY_EVENT_TYPE_SUBSCRIBED, keyId: '', at: now, sequence };
 }

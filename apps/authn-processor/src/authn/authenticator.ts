@@ -1,7 +1,15 @@
 import { parseAuthorization } from '../credentials/credentials';
 import { AuthBackendUnavailable, AuthnFailure, type CredentialScheme } from './authn-error';
-import { type Principal } from './principal';
-import { missingScopes, type RoutePolicy } from './route-policy';
+import {
+  type AuthErrorCode,
+  authErrorBody,
+  formatErrorBody,
+  formatScopes,
+  missingScopes,
+  type Principal,
+  scopeToString,
+} from '@edge/auth-contract';
+import { type RoutePolicy } from './route-policy';
 
 export interface ApiKeyVerifier {
   verify(keyId: string, secret: string): Promise<Principal>;
@@ -31,24 +39,17 @@ export type AuthnDecision =
       readonly kind: 'deny';
       readonly status: 401 | 403 | 500 | 503;
       /** Error code word (first word of `details`). */
-      readonly code: string;
-      /** JSON body, exactly `{"message": ..., "status": ..., "details": "<Code> <sentence>"}`. */
+      readonly code: AuthErrorCode;
+      /** JSON body, the contract's `{"message":...,"status":...,"details":"<Code> <sentence>"}`. */
       readonly body: string;
       readonly headers: Readonly<Record<string, string>>;
       /** For logs: the principal when one was verified (403). */
       readonly principal?: Principal;
     };
 
-const MESSAGES: Record<number, string> = {
-  401: 'Unauthenticated',
-  403: 'Forbidden',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
-/** The JSON error body, in the form of the project's quickstart transcript. */
-export function errorBody(status: number, details: string): string {
-  return `{"message": ${JSON.stringify(MESSAGES[status] ?? 'Error')}, "status": ${status}, "details": ${JSON.stringify(details)}}`;
+/** The contract's JSON error body, in the quickstart transcript's bytes. */
+export function errorBody(status: number, code: AuthErrorCode, sentence: string): string {
+  return formatErrorBody(authErrorBody(status, code, sentence));
 }
 
 /** Identity values must be safe header values (no control characters, bounded). */
@@ -77,11 +78,7 @@ export class Authenticator {
         creds.scheme === 'basic'
           ? await this.keys.verify(creds.keyId, creds.secret)
           : await this.tokens.verify(creds.token);
-      if (
-        principal.via === 'bearer' &&
-        principal.keyId !== undefined &&
-        this.revoked?.isRevoked(principal.keyId) === true
-      ) {
+      if (principal.via === 'jwt' && this.revoked?.isRevoked(principal.keyId) === true) {
         throw new AuthnFailure(
           'RevokedKey',
           'The key this token was issued for has been revoked',
@@ -98,15 +95,15 @@ export class Authenticator {
         'content-type': 'application/json',
         'cache-control': 'no-store',
       };
-      if (principal.via === 'bearer') {
+      if (principal.via === 'jwt') {
         headers['www-authenticate'] =
-          `Bearer realm="${this.opts.realm}", error="insufficient_scope", scope="${missing.join(' ')}"`;
+          `Bearer realm="${this.opts.realm}", error="insufficient_scope", scope="${missing.map(scopeToString).join(' ')}"`;
       }
       return {
         kind: 'deny',
         status: 403,
         code: 'MissingScope',
-        body: errorBody(403, `MissingScope ${missing.join(',')}`),
+        body: errorBody(403, 'MissingScope', formatScopes(missing)),
         headers,
         principal,
       };
@@ -121,7 +118,7 @@ export class Authenticator {
         kind: 'deny',
         status: 401,
         code: e.code,
-        body: errorBody(401, `${e.code} ${e.sentence}`),
+        body: errorBody(401, e.code, e.sentence),
         headers: {
           'content-type': 'application/json',
           'cache-control': 'no-store',
@@ -135,7 +132,7 @@ export class Authenticator {
       kind: 'deny',
       status: 503,
       code: 'AuthBackendUnavailable',
-      body: errorBody(503, `AuthBackendUnavailable ${sentence}`),
+      body: errorBody(503, 'AuthBackendUnavailable', sentence),
       headers: {
         'content-type': 'application/json',
         'cache-control': 'no-store',
@@ -161,12 +158,9 @@ export class Authenticator {
 }
 
 function checkHeaderSafe(p: Principal): void {
-  const ok =
-    HEADER_SAFE.test(p.tenant) &&
-    HEADER_SAFE.test(p.userId) &&
-    (p.keyId === undefined || HEADER_SAFE.test(p.keyId));
+  const ok = HEADER_SAFE.test(p.tenant) && HEADER_SAFE.test(p.userId) && HEADER_SAFE.test(p.keyId);
   if (ok) return;
-  if (p.via === 'bearer') {
+  if (p.via === 'jwt') {
     throw new AuthnFailure('InvalidToken', 'Token identity claims are not usable', 'bearer');
   }
   throw new AuthBackendUnavailable('Auth service returned an unusable identity');

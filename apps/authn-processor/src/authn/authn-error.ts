@@ -1,19 +1,10 @@
+import { type UnauthenticatedCode } from '@edge/auth-contract';
+
 /**
  * Every way a request can be refused. `details` in the JSON body is `<code> <sentence>`; the
  * sentence never contains the secret or token the client sent.
  */
-export type AuthnFailureCode =
-  | 'NoCredentials'
-  | 'MalformedCredentials'
-  | 'UnsupportedScheme'
-  | 'UnknownKey'
-  | 'InvalidSecret'
-  | 'RevokedKey'
-  | 'ExpiredKey'
-  | 'InvalidToken'
-  | 'ExpiredToken';
-
-export type BackendFailureCode = 'AuthBackendUnavailable';
+export type AuthnFailureCode = UnauthenticatedCode;
 
 /** Which credential kind a failure concerns; drives the WWW-Authenticate challenge. */
 export type CredentialScheme = 'basic' | 'bearer' | 'none';
@@ -32,7 +23,7 @@ export class AuthnFailure extends Error {
 
 /** 503: the auth backend could not give an answer (down, timeout, internal error). Fail closed. */
 export class AuthBackendUnavailable extends Error {
-  readonly code: BackendFailureCode = 'AuthBackendUnavailable';
+  readonly code = 'AuthBackendUnavailable' as const;
   constructor(
     readonly sentence: string,
     options?: { cause?: unknown },

@@ -10,7 +10,12 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { LOGGER, type Logger } from '../logging/logger';
 import { AuthnMetrics, type DecisionRecorder } from '../metrics/authn.metrics';
 import { type AuthnDecision, Authenticator, errorBody } from './authenticator';
-import { type Principal } from './principal';
+import {
+  AUTHN_DYNAMIC_METADATA_NAMESPACE,
+  errorDetails,
+  formatScopes,
+  type Principal,
+} from '@edge/auth-contract';
 import {
   parseRoutePolicy,
   ROUTE_METADATA_NAMESPACE,
@@ -22,7 +27,7 @@ import {
 export const IDENTITY_HEADERS = ['x-tenant-id', 'x-user-id', 'x-key-id', 'x-scopes'] as const;
 
 /** Dynamic metadata namespace with the verified identity (for access logs / later filters). */
-export const DYNAMIC_METADATA_NAMESPACE = 'edge.authn';
+export const DYNAMIC_METADATA_NAMESPACE = AUTHN_DYNAMIC_METADATA_NAMESPACE;
 
 /**
  * The authn ext_proc processor: request headers only. Verifies `Authorization` (Basic API key
@@ -35,7 +40,11 @@ export class AuthnProcessor extends BaseProcessor {
   readonly name = 'authn';
   /** The fastest mode: request headers only; no bodies, no response or trailer phases. */
   override readonly mode: ProcessingModeSpec = SMALLEST_MODE;
-  readonly errorPolicy: ErrorPolicy = { status: 503 };
+  /** A bug in a hook fails closed, with the same 503 body as a backend outage. */
+  readonly errorPolicy: ErrorPolicy = {
+    status: 503,
+    details: errorDetails('AuthBackendUnavailable', 'Authentication could not be completed'),
+  };
 
   constructor(
     @Inject(Authenticator) private readonly authenticator: Authenticator,
@@ -55,7 +64,7 @@ export class AuthnProcessor extends BaseProcessor {
         kind: 'deny',
         status: 500,
         code: 'RouteMisconfigured',
-        body: errorBody(500, `RouteMisconfigured ${sentence}`),
+        body: errorBody(500, 'RouteMisconfigured', sentence),
         headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
       });
       return;
@@ -77,13 +86,13 @@ export class AuthnProcessor extends BaseProcessor {
     if (p !== undefined) {
       phase.setHeader('x-tenant-id', p.tenant);
       phase.setHeader('x-user-id', p.userId);
-      if (p.keyId !== undefined) phase.setHeader('x-key-id', p.keyId);
-      if (p.scopes.length > 0) phase.setHeader('x-scopes', p.scopes.join(','));
+      phase.setHeader('x-key-id', p.keyId);
+      if (p.scopes.length > 0) phase.setHeader('x-scopes', formatScopes(p.scopes));
       phase.setDynamicMetadata(DYNAMIC_METADATA_NAMESPACE, {
         via: p.via,
         tenant: p.tenant,
         user_id: p.userId,
-        ...(p.keyId !== undefined ? { key_id: p.keyId } : {}),
+        key_id: p.keyId,
       });
     }
     this.logger.debug(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, missingScopes, parseRoutePolicy, RoutePolicyError } from './route-policy';
+import { DEFAULT_POLICY, parseRoutePolicy, RoutePolicyError } from './route-policy';
 
 describe('parseRoutePolicy', () => {
   it('no namespace or empty -> authentication required, no scopes', () => {
@@ -10,7 +10,10 @@ describe('parseRoutePolicy', () => {
 
   it('reads required scopes and public', () => {
     expect(parseRoutePolicy({ required_scopes: ['echo:read', 'keys:*'] })).toEqual({
-      requiredScopes: ['echo:read', 'keys:*'],
+      requiredScopes: [
+        { resource: 'echo', action: 'read' },
+        { resource: 'keys', action: '*' },
+      ],
       public: false,
     });
     expect(parseRoutePolicy({ public: true })).toEqual({ requiredScopes: [], public: true });
@@ -22,23 +25,16 @@ describe('parseRoutePolicy', () => {
       { required_scopes: ['echo'] },
       { required_scopes: ['Echo:Read'] },
       { required_scopes: [1] },
+      { required_scopes: ['echo:read', ''] },
+      { required_scopes: ['echo:read:x'] },
       { public: 'yes' },
     ]) {
       expect(() => parseRoutePolicy(bad)).toThrow(RoutePolicyError);
     }
   });
-});
 
-describe('missingScopes', () => {
-  it('exact and wildcard grants', () => {
-    expect(missingScopes(['echo:read'], ['echo:read'])).toEqual([]);
-    expect(missingScopes(['echo:read'], ['echo:*'])).toEqual([]);
-    expect(missingScopes(['echo:read'], ['*:read'])).toEqual([]);
-    expect(missingScopes(['echo:read'], ['*:*'])).toEqual([]);
-    expect(missingScopes(['echo:read', 'echo:write'], ['echo:read', 'keys:write'])).toEqual([
-      'echo:write',
-    ]);
-    expect(missingScopes(['echo:read'], [])).toEqual(['echo:read']);
-    expect(missingScopes(['echo:read'], ['echox:read', 'echo:reader'])).toEqual(['echo:read']);
+  it('parses each metadata object once', () => {
+    const ns = { required_scopes: ['echo:read'] };
+    expect(parseRoutePolicy(ns)).toBe(parseRoutePolicy(ns));
   });
 });

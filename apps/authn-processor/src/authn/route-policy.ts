@@ -1,21 +1,21 @@
-/** Envoy route metadata namespace this processor reads (forwarded as metadata_context). */
-export const ROUTE_METADATA_NAMESPACE = 'edge.authn';
+import { AUTHN_ROUTE_METADATA_NAMESPACE, type Scope, scopeFromString } from '@edge/auth-contract';
+
+/** Envoy route metadata namespace this processor reads (the contract's). */
+export const ROUTE_METADATA_NAMESPACE = AUTHN_ROUTE_METADATA_NAMESPACE;
 
 /**
- * What a route asks of the caller, from `filter_metadata: { edge.authn: {...} }`:
+ * What a route asks of the caller, from `filter_metadata: { edge.authn.route: {...} }`:
  * - `required_scopes`: `["echo:read", ...]`, every one must be granted (403 otherwise);
  * - `public: true`: requests without credentials pass (with identity headers removed);
  *   requests with credentials are still verified.
  * A route without the namespace requires authentication and no particular scope.
  */
 export interface RoutePolicy {
-  readonly requiredScopes: readonly string[];
+  readonly requiredScopes: readonly Scope[];
   readonly public: boolean;
 }
 
 export const DEFAULT_POLICY: RoutePolicy = Object.freeze({ requiredScopes: [], public: false });
-
-const SCOPE = /^(\*|[a-z0-9][a-z0-9._-]{0,62}):(\*|[a-z0-9][a-z0-9._-]{0,62})$/;
 
 /** Thrown for route metadata that cannot be read: the route is misconfigured, fail closed. */
 export class RoutePolicyError extends Error {
@@ -25,42 +25,38 @@ export class RoutePolicyError extends Error {
   }
 }
 
+// Route metadata objects repeat per route (processor-core parses each route's metadata once):
+// the policy of each is parsed once too.
+const parsed = new WeakMap<object, RoutePolicy>();
+
 export function parseRoutePolicy(ns: Readonly<Record<string, unknown>> | undefined): RoutePolicy {
   if (ns === undefined) return DEFAULT_POLICY;
+  let policy = parsed.get(ns);
+  if (policy === undefined) {
+    policy = parseUncached(ns);
+    parsed.set(ns, policy);
+  }
+  return policy;
+}
+
+function parseUncached(ns: Readonly<Record<string, unknown>>): RoutePolicy {
   const rs = ns.required_scopes;
-  let requiredScopes: string[] = [];
+  let requiredScopes: Scope[] = [];
   if (rs !== undefined && rs !== null) {
-    if (
-      !Array.isArray(rs) ||
-      !rs.every((s): s is string => typeof s === 'string' && SCOPE.test(s))
-    ) {
+    const list = Array.isArray(rs)
+      ? rs.map((s) => (typeof s === 'string' ? scopeFromString(s) : undefined))
+      : [undefined];
+    if (!list.every((s): s is Scope => s !== undefined)) {
       throw new RoutePolicyError(
         `${ROUTE_METADATA_NAMESPACE}.required_scopes must be resource:action strings`,
       );
     }
-    requiredScopes = rs;
+    requiredScopes = list;
   }
   const pub = ns.public;
   if (pub !== undefined && pub !== null && typeof pub !== 'boolean') {
     throw new RoutePolicyError(`${ROUTE_METADATA_NAMESPACE}.public must be a boolean`);
   }
   if (requiredScopes.length === 0 && pub !== true) return DEFAULT_POLICY;
-  return { requiredScopes, public: pub === true };
-}
-
-function covers(granted: string, required: string): boolean {
-  if (granted === required) return true;
-  const g = granted.indexOf(':');
-  const r = required.indexOf(':');
-  const gRes = granted.slice(0, g);
-  const gAct = granted.slice(g + 1);
-  return (
-    (gRes === '*' || gRes === required.slice(0, r)) &&
-    (gAct === '*' || gAct === required.slice(r + 1))
-  );
-}
-
-/** Required scopes not covered by any granted one (`*` in a granted resource/action matches all). */
-export function missingScopes(required: readonly string[], granted: readonly string[]): string[] {
-  return required.filter((r) => !granted.some((g) => covers(g, r)));
+  return Object.freeze({ requiredScopes, public: pub === true });
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_JWT_MAX_TTL_SECONDS, MAX_JWT_MAX_TTL_SECONDS } from '@edge/auth-contract';
 import { env, loadConfig, z } from '@edge/service-config';
 
 const positiveInt = (def: number, max: number) =>
@@ -59,10 +60,16 @@ export const authnProcessorConfigSchema = z.object({
     z.array(z.enum(ASYMMETRIC_ALGS)).min(1, 'at least one asymmetric algorithm'),
   ),
   /**
-   * Longest lifetime of a token from apps/auth (its JWT_TTL_SECONDS, max 86400): how long a
-   * revoked key_id is remembered to refuse tokens exchanged for it.
+   * The one bound on token lifetime, the same variable as apps/auth's: tokens with
+   * `exp - iat` or an age above it are refused (`iat` required), and a revoked key_id is
+   * remembered this long (+ clock tolerance) to refuse tokens exchanged for it.
    */
-  JWT_MAX_LIFETIME_SECONDS: positiveInt(3_600, 86_400),
+  JWT_MAX_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(MAX_JWT_MAX_TTL_SECONDS)
+    .default(DEFAULT_JWT_MAX_TTL_SECONDS),
   JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   /** Verified tokens kept in memory (LRU, keyed by the token's SHA-256); 0 disables the cache. */
   JWT_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),

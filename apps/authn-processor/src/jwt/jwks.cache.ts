@@ -7,7 +7,7 @@ import {
   type JWSHeaderParameters,
   type JWTVerifyGetKey,
 } from 'jose';
-import { type Clock } from '../common/clock';
+import { type Clock } from '@edge/auth-contract';
 import { type Logger } from '../logging/logger';
 import { type JwksFetcher } from './jwks.fetcher';
 
@@ -54,7 +54,7 @@ export class JwksCache {
   ) => {
     if (this.local === undefined) {
       await this.refresh(); // throws AuthBackendUnavailable when there is nothing to use
-    } else if (this.clock.now() - this.fetchedAt >= this.opts.maxAgeMs) {
+    } else if (this.clock.nowMs() - this.fetchedAt >= this.opts.maxAgeMs) {
       await this.refresh().catch((e: unknown) => {
         this.logger.warn(
           { event: 'jwks_refresh_failed', err: (e as Error).message },
@@ -66,7 +66,7 @@ export class JwksCache {
       return await this.current()(header, token);
     } catch (e) {
       if (!(e instanceof errors.JWKSNoMatchingKey)) throw e;
-      if (this.clock.now() - this.lastAttempt < this.opts.cooldownMs) throw e;
+      if (this.clock.nowMs() - this.lastAttempt < this.opts.cooldownMs) throw e;
       await this.refresh();
       return this.current()(header, token);
     }
@@ -85,7 +85,7 @@ export class JwksCache {
   /** Fetches now (coalesced with a fetch in flight). */
   refresh(): Promise<void> {
     this.inFlight ??= (async () => {
-      this.lastAttempt = this.clock.now();
+      this.lastAttempt = this.clock.nowMs();
       this.fetches++;
       try {
         const set: JSONWebKeySet = await this.fetcher.fetch();
@@ -93,7 +93,7 @@ export class JwksCache {
         const previous = this.keyPrints;
         this.local = createLocalJWKSet(set);
         this.keyPrints = prints;
-        this.fetchedAt = this.clock.now();
+        this.fetchedAt = this.clock.nowMs();
         this.logger.debug({ event: 'jwks_fetched', keys: set.keys.length }, 'JWKS fetched');
         if (previous !== undefined && [...previous].some((p) => !prints.has(p))) {
           this.logger.info(

@@ -42,6 +42,7 @@ function setup(keys = [k1.jwk], opts: { cooldownMs?: number; maxAgeMs?: number }
     audience: AUDIENCE,
     algorithms: ['ES256', 'RS256', 'EdDSA'],
     clockToleranceSeconds: 5,
+    maxTtlSeconds: 3_600,
   });
   return { clock, fetcher, jwks, verifier };
 }
@@ -64,12 +65,15 @@ describe('JwtVerifier', () => {
       await sign(k1, { scopes: ['echo:read', { resource: 'keys', action: 'write' }] }),
     );
     expect(p).toEqual({
-      via: 'bearer',
+      via: 'jwt',
       tenant: 't1',
       userId: 'u1',
       keyId: 'k1',
-      scopes: ['echo:read', 'keys:write'],
-      expiresAt: (NOW_S + 300) * 1000,
+      scopes: [
+        { resource: 'echo', action: 'read' },
+        { resource: 'keys', action: 'write' },
+      ],
+      validUntil: new Date((NOW_S + 300) * 1000),
     });
   });
 
@@ -78,7 +82,7 @@ describe('JwtVerifier', () => {
     const p = await verifier.verify(
       await sign(rsa, { scopes: undefined, scope: 'echo:read bad,scope x:y\ninjected' }),
     );
-    expect(p.scopes).toEqual(['echo:read']);
+    expect(p.scopes).toEqual([{ resource: 'echo', action: 'read' }]);
   });
 
   it('rejects alg none', async () => {

@@ -1,7 +1,12 @@
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { AuthBackendUnavailable, AuthnFailure } from '../authn/authn-error';
-import { type Principal } from '../authn/principal';
-import { type Clock } from '../common/clock';
+import {
+  type Clock,
+  type Principal,
+  type Scope,
+  scopeFromString,
+  tokenLifetimeProblem,
+} from '@edge/auth-contract';
 import { type JwksCache } from './jwks.cache';
 
 export interface JwtVerifierOptions {
@@ -10,9 +15,9 @@ export interface JwtVerifierOptions {
   /** Asymmetric algorithms only (the config refuses `none` and HS*). */
   readonly algorithms: readonly string[];
   readonly clockToleranceSeconds: number;
+  /** JWT_MAX_TTL_SECONDS: the longest `exp - iat` and age accepted. */
+  readonly maxTtlSeconds: number;
 }
-
-const SCOPE = /^(\*|[a-z0-9][a-z0-9._-]{0,62}):(\*|[a-z0-9][a-z0-9._-]{0,62})$/;
 
 function invalid(sentence: string): AuthnFailure {
   return new AuthnFailure('InvalidToken', sentence, 'bearer');
@@ -39,12 +44,19 @@ export class JwtVerifier {
         audience: this.opts.audience,
         algorithms: [...this.opts.algorithms],
         clockTolerance: this.opts.clockToleranceSeconds,
-        currentDate: new Date(this.clock.now()),
-        requiredClaims: ['exp', 'sub'],
+        currentDate: new Date(this.clock.nowMs()),
+        requiredClaims: ['exp', 'iat', 'sub'],
       }));
     } catch (e) {
       throw mapJoseError(e);
     }
+    const problem = tokenLifetimeProblem(
+      payload,
+      this.opts.maxTtlSeconds,
+      Math.floor(this.clock.nowMs() / 1000),
+      this.opts.clockToleranceSeconds,
+    );
+    if (problem !== undefined) throw invalid(problem);
     return principalFromClaims(payload);
   }
 }
@@ -78,18 +90,20 @@ export function principalFromClaims(p: JWTPayload): Principal {
   const tenant = p.tenant ?? p.tenant_id;
   if (typeof tenant !== 'string' || tenant.length === 0) throw invalid('Token has no tenant');
   if (typeof p.sub !== 'string' || p.sub.length === 0) throw invalid('Token has no subject');
+  // Required: revocation is by key id, so a token that names no key could never be revoked.
   const keyId = p.key_id;
+  if (typeof keyId !== 'string' || keyId.length === 0) throw invalid('Token has no key_id');
   return {
-    via: 'bearer',
+    via: 'jwt',
     tenant,
     userId: p.sub,
-    keyId: typeof keyId === 'string' && keyId.length > 0 ? keyId : undefined,
+    keyId,
     scopes: scopesFromClaims(p),
-    expiresAt: typeof p.exp === 'number' ? p.exp * 1000 : undefined,
+    validUntil: typeof p.exp === 'number' ? new Date(p.exp * 1000) : null,
   };
 }
 
-function scopesFromClaims(p: JWTPayload): string[] {
+function scopesFromClaims(p: JWTPayload): Scope[] {
   const raw: unknown = p.scopes ?? p.scope;
   const list: unknown[] =
     typeof raw === 'string'
@@ -97,7 +111,7 @@ function scopesFromClaims(p: JWTPayload): string[] {
       : Array.isArray(raw)
         ? raw
         : [];
-  const out: string[] = [];
+  const out: Scope[] = [];
   for (const s of list) {
     const str =
       typeof s === 'string'
@@ -105,8 +119,10 @@ function scopesFromClaims(p: JWTPayload): string[] {
         : s !== null && typeof s === 'object'
           ? `${String((s as { resource?: unknown }).resource)}:${String((s as { action?: unknown }).action)}`
           : '';
-    // Anything that is not a well-formed scope is dropped: it can never reach the x-scopes header.
-    if (SCOPE.test(str)) out.push(str);
+    // Anything that is not a well-formed scope (the contract's grammar) is dropped: it can never
+    // reach the x-scopes header.
+    const scope = scopeFromString(str);
+    if (scope !== undefined) out.push(scope);
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
-import { Clock } from '../common/clock';
+import { Clock } from '@edge/auth-contract';
 import {
   AUTHN_PROCESSOR_CONFIG,
   type AuthnProcessorConfig,
@@ -40,6 +40,7 @@ import { CachingTokenVerifier, VerifiedTokenCache } from './verified-token.cache
           audience: c.JWT_AUDIENCE,
           algorithms: c.JWT_ALGORITHMS,
           clockToleranceSeconds: c.JWT_CLOCK_TOLERANCE_SECONDS,
+          maxTtlSeconds: c.JWT_MAX_TTL_SECONDS,
         }),
     },
     {

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ApiKeyVerifier, Authenticator, type TokenVerifier } from '../authn/authenticator';
 import { AuthBackendUnavailable, AuthnFailure } from '../authn/authn-error';
-import { type Principal } from '../authn/principal';
+import { type Principal } from '@edge/auth-contract';
 import { DEFAULT_POLICY } from '../authn/route-policy';
-import { RevokedKeys } from '../key-verification/revoked-keys';
 import { silentLogger } from '../logging/logger';
 import {
   AUDIENCE,
@@ -16,6 +15,7 @@ import {
   testKey,
 } from '../testing/jwt-fixtures';
 import { ManualClock } from '../testing/manual-clock';
+import { loadedRevokedKeys } from '../testing/fake-key-backend';
 import { JwksCache } from './jwks.cache';
 import { JwtVerifier } from './jwt-verifier';
 import { CachingTokenVerifier, VerifiedTokenCache } from './verified-token.cache';
@@ -53,6 +53,7 @@ function setup(
       audience: AUDIENCE,
       algorithms: ['ES256'],
       clockToleranceSeconds: 5,
+      maxTtlSeconds: 3_600,
     }),
   );
   const cache = new VerifiedTokenCache(clock, {
@@ -146,12 +147,12 @@ describe('CachingTokenVerifier / VerifiedTokenCache', () => {
       clockToleranceSeconds: 5,
     });
     const p: Principal = {
-      via: 'bearer',
+      via: 'jwt',
       tenant: 't1',
       userId: 'u1',
       keyId: 'k1',
       scopes: [],
-      expiresAt: (NOW_S + 2) * 1000,
+      validUntil: new Date((NOW_S + 2) * 1000),
     };
     cache.set('h', p, cache.generation);
     expect(cache.get('h')).toBe(p);
@@ -160,7 +161,7 @@ describe('CachingTokenVerifier / VerifiedTokenCache', () => {
     expect(cache.size).toBe(0);
     // already expired, or without exp: not stored
     cache.set('h', p, cache.generation);
-    cache.set('x', { ...p, expiresAt: undefined }, cache.generation);
+    cache.set('x', { ...p, validUntil: null }, cache.generation);
     expect(cache.size).toBe(0);
   });
 
@@ -277,12 +278,12 @@ describe('CachingTokenVerifier / VerifiedTokenCache', () => {
     const pending = verifier.verify('a.b.c');
     cache.clear(); // e.g. the JWKS lost a key meanwhile
     release({
-      via: 'bearer',
+      via: 'jwt',
       tenant: 't1',
       userId: 'u1',
       keyId: 'k1',
       scopes: [],
-      expiresAt: (NOW_S + 300) * 1000,
+      validUntil: new Date((NOW_S + 300) * 1000),
     });
     await pending;
     expect(cache.size).toBe(0);
@@ -290,7 +291,7 @@ describe('CachingTokenVerifier / VerifiedTokenCache', () => {
 
   it('a revoked key_id is refused on a cache hit too (the check runs on every request)', async () => {
     const { verifier, real, clock } = setup();
-    const revoked = new RevokedKeys(clock, { maxEntries: 100, ttlMs: 3_600_000 });
+    const revoked = loadedRevokedKeys(clock);
     const noKeys: ApiKeyVerifier = {
       verify: () => Promise.reject(new Error('not used')),
     };
@@ -309,7 +310,7 @@ describe('CachingTokenVerifier / VerifiedTokenCache', () => {
     expect(real.calls).toBe(1); // the second request was a cache hit, and still refused
     // other key_ids are unaffected
     const other = await authn.decide([`Bearer ${await sign(k1, { key_id: 'key-8' })}`], {
-      requiredScopes: ['echo:read'],
+      requiredScopes: [{ resource: 'echo', action: 'read' }],
       public: false,
     });
     expect(other.kind).toBe('allow');

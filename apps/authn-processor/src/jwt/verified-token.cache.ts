@@ -1,7 +1,6 @@
 import { hash } from 'node:crypto';
 import { type TokenVerifier } from '../authn/authenticator';
-import { type Principal } from '../authn/principal';
-import { type Clock } from '../common/clock';
+import { type Clock, type Principal } from '@edge/auth-contract';
 
 export interface VerifiedTokenCacheOptions {
   /** LRU bound; 0 disables the cache (every Bearer request is verified). */
@@ -55,7 +54,7 @@ export class VerifiedTokenCache {
       this.stats.misses++;
       return undefined;
     }
-    const now = this.clock.now();
+    const now = this.clock.nowMs();
     // The same rule as jose's `exp` check (whole seconds, with the tolerance); `until` <= exp
     // already, this stays as a guard so a hit can never outlive what the verifier accepts.
     if (now >= e.until || e.exp <= Math.floor(now / 1000) - this.opts.clockToleranceSeconds) {
@@ -75,14 +74,15 @@ export class VerifiedTokenCache {
    * (the result may have been verified with a key that is gone now), or it expires already.
    */
   set(cacheKey: string, principal: Principal, generation: number): void {
-    if (!this.enabled || generation !== this.gen || principal.expiresAt === undefined) return;
-    const now = this.clock.now();
-    const until = Math.min(principal.expiresAt, now + this.opts.maxTtlMs);
+    if (!this.enabled || generation !== this.gen || principal.validUntil === null) return;
+    const expMs = principal.validUntil.getTime();
+    const now = this.clock.nowMs();
+    const until = Math.min(expMs, now + this.opts.maxTtlMs);
     if (until <= now) return;
     this.entries.delete(cacheKey);
     this.entries.set(cacheKey, {
       principal,
-      exp: Math.floor(principal.expiresAt / 1000),
+      exp: Math.floor(expMs / 1000),
       until,
     });
     while (this.entries.size > this.opts.maxEntries) {

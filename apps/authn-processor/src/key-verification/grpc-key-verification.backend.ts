@@ -1,11 +1,12 @@
-import { authV1 } from '@edge/protos';
 import { credentials, Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { AuthBackendUnavailable, AuthnFailure } from '../authn/authn-error';
-import { type Principal } from '../authn/principal';
+import { authV1, type Principal } from '@edge/auth-contract';
 import {
   type KeyEventListener,
+  KeyEventLogReset,
   type KeyEventSubscription,
   KeyVerificationBackend,
+  type RevokedKeysSnapshot,
   type VerifyKeyOutcome,
 } from './key-verification.backend';
 
@@ -18,19 +19,14 @@ export interface GrpcKeyVerificationOptions {
   readonly verifyTimeoutMs: number;
 }
 
-/** `resource:action`, the form of the x-scopes header and of route requirements. */
-export function scopeString(s: authV1.Scope): string {
-  return `${s.resource}:${s.action}`;
-}
-
 export function principalFromProto(p: authV1.Principal): Principal {
   return {
-    via: 'basic',
+    via: 'api_key',
     tenant: p.tenant,
     userId: p.userId,
     keyId: p.keyId,
-    scopes: p.scopes.map(scopeString),
-    expiresAt: p.expiresAt?.getTime(),
+    scopes: p.scopes.map((s) => ({ resource: s.resource, action: s.action })),
+    validUntil: p.expiresAt ?? null,
   };
 }
 
@@ -109,8 +105,31 @@ export class GrpcKeyVerificationBackend extends KeyVerificationBackend {
     });
   }
 
-  watchKeyEvents(listener: KeyEventListener): KeyEventSubscription {
-    const call = this.client.watchKeyEvents({});
+  listRevokedKeys(withinSeconds: number): Promise<RevokedKeysSnapshot> {
+    return new Promise((resolve, reject) => {
+      const deadline = new Date(Date.now() + Math.max(this.opts.verifyTimeoutMs, 5_000));
+      this.client.listRevokedKeys({ withinSeconds }, new Metadata(), { deadline }, (err, res) => {
+        if (err !== null) {
+          reject(
+            new AuthBackendUnavailable(`ListRevokedKeys failed (${GrpcStatus[err.code]})`, {
+              cause: err,
+            }),
+          );
+          return;
+        }
+        resolve({
+          keys: res.keys.map((k) => ({
+            keyId: k.keyId,
+            revokedAtMs: k.revokedAt?.getTime() ?? Date.now(),
+          })),
+          sequence: res.sequence,
+        });
+      });
+    });
+  }
+
+  watchKeyEvents(listener: KeyEventListener, afterSequence?: number): KeyEventSubscription {
+    const call = this.client.watchKeyEvents({ afterSequence });
     let closed = false;
     const close = (error: Error | undefined): void => {
       if (closed) return;
@@ -121,20 +140,25 @@ export class GrpcKeyVerificationBackend extends KeyVerificationBackend {
       if (closed) return;
       switch (msg.type) {
         case KeyEventType.KEY_EVENT_TYPE_SUBSCRIBED:
-          listener.onEvent({ type: 'subscribed' });
+          listener.onEvent({ type: 'subscribed', sequence: msg.sequence });
           break;
         case KeyEventType.KEY_EVENT_TYPE_REVOKED:
-          listener.onEvent({ type: 'revoked', keyId: msg.keyId });
-          break;
         case KeyEventType.KEY_EVENT_TYPE_ROTATED:
-          listener.onEvent({ type: 'rotated', keyId: msg.keyId });
+          listener.onEvent({
+            type: msg.type === KeyEventType.KEY_EVENT_TYPE_REVOKED ? 'revoked' : 'rotated',
+            keyId: msg.keyId,
+            sequence: msg.sequence,
+            ...(msg.at !== undefined ? { atMs: msg.at.getTime() } : {}),
+          });
           break;
         default:
           // Unknown event types from a newer auth service: ignore, the stream stays useful.
           break;
       }
     });
-    call.on('error', (err: Error) => close(err));
+    call.on('error', (err: ServiceError) =>
+      close(err.code === GrpcStatus.OUT_OF_RANGE ? new KeyEventLogReset() : err),
+    );
     call.on('end', () => close(undefined));
     call.on('close', () => close(undefined));
     return {

@@ -1,6 +1,5 @@
 import { hash, randomBytes } from 'node:crypto';
-import { type Principal } from '../authn/principal';
-import { type Clock } from '../common/clock';
+import { type Clock, type Principal } from '@edge/auth-contract';
 
 export interface KeyCacheOptions {
   readonly maxEntries: number;
@@ -45,7 +44,7 @@ export class KeyCache {
   get(cacheKey: string): Principal | undefined {
     const e = this.entries.get(cacheKey);
     if (e === undefined) return undefined;
-    if (this.clock.now() >= e.expiresAt) {
+    if (this.clock.nowMs() >= e.expiresAt) {
       this.remove(cacheKey, e);
       return undefined;
     }
@@ -62,7 +61,7 @@ export class KeyCache {
     const keyId = cacheKey.slice(0, cacheKey.indexOf('\u0000'));
     const old = this.entries.get(cacheKey);
     if (old !== undefined) this.remove(cacheKey, old);
-    this.entries.set(cacheKey, { keyId, principal, expiresAt: this.clock.now() + ttl });
+    this.entries.set(cacheKey, { keyId, principal, expiresAt: this.clock.nowMs() + ttl });
     let set = this.byKeyId.get(keyId);
     if (set === undefined) {
       set = new Set();

@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../testing/manual-clock';
 import { silentLogger } from '../logging/logger';
-import { FakeKeyBackend, principal } from '../testing/fake-key-backend';
+import { FakeKeyBackend, principal, settle } from '../testing/fake-key-backend';
 import { KeyCache } from './key-cache';
 import { KeyEventsWatcher } from './key-events.watcher';
+import { KeyEventLogReset } from './key-verification.backend';
+import { RevokedKeys } from './revoked-keys';
 
 function setup() {
   const backend = new FakeKeyBackend();
@@ -78,5 +80,67 @@ describe('KeyEventsWatcher', () => {
     expect(backend.cancelled).toBe(1);
     vi.advanceTimersByTime(10_000);
     expect(backend.listeners).toHaveLength(2);
+  });
+});
+
+describe('KeyEventsWatcher: list, then watch from the sequence', () => {
+  function withRevoked() {
+    const backend = new FakeKeyBackend();
+    const clock = new ManualClock();
+    const cache = new KeyCache(clock, { maxEntries: 10, maxTtlMs: 60_000 });
+    const revoked = new RevokedKeys(clock, { ttlMs: 3_600_000 });
+    const watcher = new KeyEventsWatcher(
+      backend,
+      cache,
+      silentLogger,
+      { initialBackoffMs: 10, maxBackoffMs: 10, revokedWindowSeconds: 3_600 },
+      revoked,
+    );
+    return { backend, revoked, watcher, clock };
+  }
+
+  it('loads the revoked keys, then watches after their sequence', async () => {
+    const { backend, revoked, watcher, clock } = withRevoked();
+    backend.revokedList = { keys: [{ keyId: 'gone', revokedAtMs: clock.nowMs() }], sequence: 41 };
+    watcher.start();
+    expect(() => revoked.isRevoked('gone')).toThrow(); // not loaded yet: fail closed
+    await settle();
+    expect(revoked.isRevoked('gone')).toBe(true);
+    expect(backend.watchedFrom).toEqual([41]);
+    watcher.stop();
+  });
+
+  it('resumes after the last sequence seen; lists again when the log cannot resume', async () => {
+    const { backend, revoked, watcher } = withRevoked();
+    backend.revokedList = { keys: [], sequence: 5 };
+    watcher.start();
+    await settle();
+    backend.emit({ type: 'subscribed', sequence: 5 });
+    backend.emit({ type: 'revoked', keyId: 'k9', sequence: 8 });
+    expect(revoked.isRevoked('k9')).toBe(true);
+    backend.drop();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(backend.watchedFrom).toEqual([5, 8]);
+    expect(backend.listCalls).toBe(1);
+    backend.drop(new KeyEventLogReset());
+    await new Promise((r) => setTimeout(r, 30));
+    await settle();
+    expect(backend.listCalls).toBe(2);
+    expect(backend.watchedFrom).toEqual([5, 8, 5]);
+    watcher.stop();
+  });
+
+  it('retries the list while the auth service is down, staying closed', async () => {
+    const { backend, revoked, watcher } = withRevoked();
+    backend.revokedList = new Error('down');
+    watcher.start();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(backend.listCalls).toBeGreaterThan(1);
+    expect(backend.listeners).toHaveLength(0);
+    expect(() => revoked.isRevoked('x')).toThrow();
+    backend.revokedList = { keys: [], sequence: 0 };
+    await new Promise((r) => setTimeout(r, 30));
+    expect(revoked.isRevoked('x')).toBe(false);
+    watcher.stop();
   });
 });

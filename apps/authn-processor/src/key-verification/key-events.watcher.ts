@@ -3,6 +3,7 @@ import { type KeyCache } from './key-cache';
 import { type RevokedKeys } from './revoked-keys';
 import {
   type KeyEvent,
+  KeyEventLogReset,
   type KeyEventSubscription,
   type KeyVerificationBackend,
 } from './key-verification.backend';
@@ -10,11 +11,18 @@ import {
 export interface KeyEventsWatcherOptions {
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
+  /** How far back ListRevokedKeys looks: JWT_MAX_TTL_SECONDS. */
+  readonly revokedWindowSeconds?: number;
 }
 
 /**
  * Keeps one WatchKeyEvents stream open and applies it to the key cache.
  *
+ * - List, then watch: before its first stream it loads the keys revoked within the longest
+ *   token lifetime (ListRevokedKeys) with the log sequence they reflect, and watches from that
+ *   sequence; each reconnect resumes after the last sequence it saw (the server replays what
+ *   happened meanwhile), so no revocation falls in a gap, across restarts of either side. If the
+ *   server cannot resume from it (OUT_OF_RANGE), it lists again.
  * - REVOKED / ROTATED: the key_id is dropped from the cache at once; a REVOKED key_id is also
  *   remembered (RevokedKeys) so JWTs exchanged for it are refused too.
  * - The cache is trusted only while the stream is live (after its `subscribed` event). When the
@@ -32,6 +40,8 @@ export class KeyEventsWatcher {
   private stopped = true;
   /** Bumped per subscription, so late callbacks of an old stream are ignored. */
   private attempt = 0;
+  /** Last key-event sequence applied; undefined until the first list. */
+  private lastSeq: number | undefined;
 
   constructor(
     private readonly backend: KeyVerificationBackend,
@@ -67,19 +77,51 @@ export class KeyEventsWatcher {
     this.timer = undefined;
     if (this.stopped) return;
     const attempt = ++this.attempt;
-    this.subscription = this.backend.watchKeyEvents({
-      onEvent: (e) => {
-        if (attempt === this.attempt) this.onEvent(e);
+    // Without a revoked-key set to fill there is nothing to list: watch from now on.
+    if (this.lastSeq === undefined && this.revoked !== undefined) {
+      this.backend
+        .listRevokedKeys(this.opts.revokedWindowSeconds ?? 0)
+        .then((snapshot) => {
+          if (attempt !== this.attempt || this.stopped) return;
+          this.revoked?.load(snapshot.keys);
+          this.lastSeq = snapshot.sequence;
+          this.logger.info(
+            {
+              event: 'revoked_keys_loaded',
+              count: snapshot.keys.length,
+              sequence: snapshot.sequence,
+            },
+            'revoked keys loaded',
+          );
+          this.watch(attempt);
+        })
+        .catch((err: unknown) => {
+          if (attempt === this.attempt)
+            this.onClose(err instanceof Error ? err : new Error(String(err)));
+        });
+      return;
+    }
+    this.watch(attempt);
+  }
+
+  private watch(attempt: number): void {
+    this.subscription = this.backend.watchKeyEvents(
+      {
+        onEvent: (e) => {
+          if (attempt === this.attempt) this.onEvent(e);
+        },
+        onClose: (err) => {
+          if (attempt === this.attempt) this.onClose(err);
+        },
       },
-      onClose: (err) => {
-        if (attempt === this.attempt) this.onClose(err);
-      },
-    });
+      this.lastSeq,
+    );
   }
 
   private onEvent(e: KeyEvent): void {
     switch (e.type) {
       case 'subscribed':
+        if (e.sequence !== undefined) this.lastSeq = Math.max(this.lastSeq ?? 0, e.sequence);
         this.backoffMs = this.opts.initialBackoffMs;
         if (!this.isLive) {
           this.logger.info({ event: 'key_events_subscribed' }, 'key events stream live, cache on');
@@ -88,8 +130,9 @@ export class KeyEventsWatcher {
         break;
       case 'revoked':
       case 'rotated': {
+        if (e.sequence !== undefined) this.lastSeq = Math.max(this.lastSeq ?? 0, e.sequence);
         const dropped = this.cache.invalidateKeyId(e.keyId);
-        if (e.type === 'revoked') this.revoked?.add(e.keyId);
+        if (e.type === 'revoked') this.revoked?.add(e.keyId, e.atMs);
         this.logger.info(
           { event: 'key_invalidated', reason: e.type, key_id: e.keyId, dropped },
           'key dropped from cache',
@@ -101,6 +144,7 @@ export class KeyEventsWatcher {
 
   private onClose(err: Error | undefined): void {
     this.subscription = undefined;
+    if (err instanceof KeyEventLogReset) this.lastSeq = undefined;
     const wasLive = this.isLive;
     this.setLive(false);
     if (this.stopped) return;

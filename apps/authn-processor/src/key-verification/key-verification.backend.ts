@@ -1,4 +1,4 @@
-import { type Principal } from '../authn/principal';
+import { type Principal } from '@edge/auth-contract';
 
 /** What the auth service said about one (key_id, secret). */
 export type VerifyKeyOutcome =
@@ -8,9 +8,30 @@ export type VerifyKeyOutcome =
   | { readonly kind: 'revoked' }
   | { readonly kind: 'expired' };
 
+/** `sequence`: position in the auth service's key-event log (resume after it). */
 export type KeyEvent =
-  | { readonly type: 'subscribed' }
-  | { readonly type: 'revoked' | 'rotated'; readonly keyId: string };
+  | { readonly type: 'subscribed'; readonly sequence?: number }
+  | {
+      readonly type: 'revoked' | 'rotated';
+      readonly keyId: string;
+      readonly sequence?: number;
+      /** When it happened (epoch ms), if the server said. */
+      readonly atMs?: number;
+    };
+
+/** Keys revoked within a window, and the log sequence the list reflects. */
+export interface RevokedKeysSnapshot {
+  readonly keys: readonly { readonly keyId: string; readonly revokedAtMs: number }[];
+  readonly sequence: number;
+}
+
+/** The server cannot resume from the sequence given (another log): list again. */
+export class KeyEventLogReset extends Error {
+  constructor() {
+    super('key-event log cannot resume from this sequence');
+    this.name = 'KeyEventLogReset';
+  }
+}
 
 export interface KeyEventListener {
   onEvent(event: KeyEvent): void;
@@ -29,6 +50,9 @@ export interface KeyEventSubscription {
  */
 export abstract class KeyVerificationBackend {
   abstract verifyKey(keyId: string, secret: string): Promise<VerifyKeyOutcome>;
-  abstract watchKeyEvents(listener: KeyEventListener): KeyEventSubscription;
+  /** From `afterSequence` (replayed first) when given, else from now on. */
+  abstract watchKeyEvents(listener: KeyEventListener, afterSequence?: number): KeyEventSubscription;
+  /** Rejects with AuthBackendUnavailable when the auth service cannot answer. */
+  abstract listRevokedKeys(withinSeconds: number): Promise<RevokedKeysSnapshot>;
   abstract close(): void;
 }

@@ -4,7 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { Clock } from '../common/clock';
+import { Clock } from '@edge/auth-contract';
 import {
   AUTHN_PROCESSOR_CONFIG,
   type AuthnProcessorConfig,
@@ -43,8 +43,7 @@ import { RevokedKeys } from './revoked-keys';
       inject: [Clock, AUTHN_PROCESSOR_CONFIG],
       useFactory: (clock: Clock, c: AuthnProcessorConfig) =>
         new RevokedKeys(clock, {
-          maxEntries: c.KEY_CACHE_MAX_ENTRIES,
-          ttlMs: c.JWT_MAX_LIFETIME_SECONDS * 1000,
+          ttlMs: (c.JWT_MAX_TTL_SECONDS + c.JWT_CLOCK_TOLERANCE_SECONDS) * 1000,
         }),
     },
     {
@@ -64,6 +63,7 @@ import { RevokedKeys } from './revoked-keys';
           {
             initialBackoffMs: c.AUTH_WATCH_BACKOFF_INITIAL_MS,
             maxBackoffMs: c.AUTH_WATCH_BACKOFF_MAX_MS,
+            revokedWindowSeconds: c.JWT_MAX_TTL_SECONDS + c.JWT_CLOCK_TOLERANCE_SECONDS,
           },
           revoked,
         ),

@@ -79,7 +79,7 @@ describe('KeyVerifier', () => {
     const { backend, verifier, clock } = setup();
     backend.answer = (keyId) => ({
       kind: 'ok',
-      principal: principal({ keyId, expiresAt: clock.now() + 2_000 }),
+      principal: principal({ keyId, validUntil: new Date(clock.nowMs() + 2_000) }),
       cacheTtlMs: 30_000,
     });
     await verifier.verify('k1', 'good');

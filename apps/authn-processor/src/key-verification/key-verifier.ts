@@ -1,6 +1,5 @@
 import { AuthnFailure } from '../authn/authn-error';
-import { type Principal } from '../authn/principal';
-import { type Clock } from '../common/clock';
+import { type Clock, type Principal } from '@edge/auth-contract';
 import { type KeyCache } from './key-cache';
 import { type KeyVerificationBackend } from './key-verification.backend';
 import { SingleFlight } from './single-flight';
@@ -56,7 +55,9 @@ export class KeyVerifier {
         // Cache only if nothing was invalidated meanwhile and the stream was live throughout.
         if (liveAtStart && this.liveness.live && this.cache.generation === generation) {
           const untilExpiry =
-            p.expiresAt === undefined ? Number.POSITIVE_INFINITY : p.expiresAt - this.clock.now();
+            p.validUntil === null
+              ? Number.POSITIVE_INFINITY
+              : p.validUntil.getTime() - this.clock.nowMs();
           this.cache.set(cacheKey, p, Math.min(outcome.cacheTtlMs, untilExpiry));
         }
         return p;

@@ -1,21 +1,32 @@
 // Unit-test double for the auth service's key API (not built into dist).
-import { type Principal } from '../authn/principal';
+import { type Clock, type Principal, type Scope, scopeFromString } from '@edge/auth-contract';
+import { RevokedKeys } from '../key-verification/revoked-keys';
 import {
   type KeyEvent,
   type KeyEventListener,
   type KeyEventSubscription,
   KeyVerificationBackend,
+  type RevokedKeysSnapshot,
   type VerifyKeyOutcome,
 } from '../key-verification/key-verification.backend';
 
+/** Scopes from `resource:action` strings (test input is well-formed). */
+export function sc(...list: string[]): Scope[] {
+  return list.map((s) => {
+    const scope = scopeFromString(s);
+    if (scope === undefined) throw new Error(`bad scope ${s}`);
+    return scope;
+  });
+}
+
 export function principal(over: Partial<Principal> = {}): Principal {
   return {
-    via: 'basic',
+    via: 'api_key',
     tenant: 't1',
     userId: 'u1',
     keyId: 'k1',
-    scopes: ['echo:read'],
-    expiresAt: undefined,
+    scopes: sc('echo:read'),
+    validUntil: null,
     ...over,
   };
 }
@@ -61,7 +72,20 @@ export class FakeKeyBackend extends KeyVerificationBackend {
     for (const d of p) d.resolve({ kind: 'unknown-key' });
   }
 
-  watchKeyEvents(listener: KeyEventListener): KeyEventSubscription {
+  /** What ListRevokedKeys answers (an Error: it fails). */
+  revokedList: RevokedKeysSnapshot | Error = { keys: [], sequence: 0 };
+  listCalls = 0;
+  /** `afterSequence` of each watch call. */
+  watchedFrom: (number | undefined)[] = [];
+
+  listRevokedKeys(): Promise<RevokedKeysSnapshot> {
+    this.listCalls++;
+    const r = this.revokedList;
+    return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
+  }
+
+  watchKeyEvents(listener: KeyEventListener, afterSequence?: number): KeyEventSubscription {
+    this.watchedFrom.push(afterSequence);
     this.listeners.push(listener);
     return {
       cancel: () => {
@@ -81,4 +105,16 @@ export class FakeKeyBackend extends KeyVerificationBackend {
   }
 
   close(): void {}
+}
+
+/** A revoked-key set that is loaded (empty), as after a successful first list. */
+export function loadedRevokedKeys(clock: Clock, ttlMs = 3_600_000): RevokedKeys {
+  const r = new RevokedKeys(clock, { ttlMs });
+  r.load([]);
+  return r;
+}
+
+/** Lets pending promise callbacks run (e.g. the watcher's first list, then its watch). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
 }

@@ -1,15 +1,2 @@
-// Unit-test clock (not built into dist).
-import { Clock } from '../common/clock';
-
-/** A clock the tests move by hand. */
-export class ManualClock extends Clock {
-  constructor(private current = 1_700_000_000_000) {
-    super();
-  }
-  override now(): number {
-    return this.current;
-  }
-  advance(ms: number): void {
-    this.current += ms;
-  }
-}
+// Unit-test clock: the contract's (kept at this path for the specs' imports).
+export { ManualClock } from '@edge/auth-contract';

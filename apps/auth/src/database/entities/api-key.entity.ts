@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { type KeyStatus } from '../../keys/key-verification';
-import { type Scope } from '../../keys/scopes';
+import { type Scope } from '@edge/auth-contract';
 
 /** An API key. Secrets are never stored: only HMAC-SHA-256 hashes (see SecretHasher). */
 @Entity({ name: 'api_keys' })
