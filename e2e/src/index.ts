@@ -3,4 +3,6 @@ export {
   startFrontProxyStack,
   type FrontProxyStack,
   type FrontProxyStackOptions,
+  type StackPart,
+  type WorkloadKey,
 } from './front-proxy-stack';
