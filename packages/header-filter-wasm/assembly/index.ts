@@ -46,6 +46,8 @@ class Root {
 }
 
 const roots = new Map<u32, Root>();
+/** The common case, one plugin per VM: streams need no lookup (no per-stream allocation). */
+let onlyRoot: Root | null = null;
 const streamRoots = new Map<u32, u32>();
 
 function rootOf(id: u32): Root | null {
@@ -128,8 +130,14 @@ export function proxy_on_memory_allocate(size: usize): usize {
 }
 
 export function proxy_on_context_create(id: u32, parent: u32): void {
-  if (parent == 0) roots.set(id, new Root(id));
-  else streamRoots.set(id, parent);
+  if (parent == 0) {
+    const root = new Root(id);
+    roots.set(id, root);
+    onlyRoot = roots.size == 1 ? root : null;
+  } else if (onlyRoot === null) {
+    // Several plugins share this VM: remember each stream's root.
+    streamRoots.set(id, parent);
+  }
 }
 
 export function proxy_on_vm_start(_root: u32, _size: u32): bool {
@@ -316,8 +324,11 @@ function fetchFailed(root: Root, now: i64, reason: string): void {
 }
 
 export function proxy_on_request_headers(contextId: u32, _numHeaders: u32, _eos: bool): i32 {
-  if (!streamRoots.has(contextId)) return Action.Continue;
-  const root = rootOf(streamRoots.get(contextId));
+  let root = onlyRoot;
+  if (root === null) {
+    if (!streamRoots.has(contextId)) return Action.Continue;
+    root = rootOf(streamRoots.get(contextId));
+  }
   if (root === null || root.config === null) return Action.Continue;
   const cfg = root.config!;
   if (cfg.trapHeader.length > 0 && hasHeader(MapType.HttpRequestHeaders, cfg.trapHeader)) {
@@ -342,13 +353,15 @@ export function proxy_on_request_headers(contextId: u32, _numHeaders: u32, _eos:
   return Action.Continue;
 }
 
-export function proxy_on_done(_id: u32): bool {
-  return true;
-}
+// proxy_on_done is not exported: Envoy then treats every context as done at once.
 
 export function proxy_on_delete(id: u32): void {
-  if (streamRoots.has(id)) streamRoots.delete(id);
-  else if (roots.has(id)) roots.delete(id);
+  if (streamRoots.size > 0 && streamRoots.has(id)) {
+    streamRoots.delete(id);
+  } else if (roots.has(id)) {
+    roots.delete(id);
+    onlyRoot = roots.size == 1 ? roots.values()[0] : null;
+  }
 }
 
 /** AssemblyScript's abort, routed to Envoy's log instead of an `env.abort` import. */

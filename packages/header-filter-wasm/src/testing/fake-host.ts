@@ -30,7 +30,6 @@ interface Exports {
     trailers: number,
   ): void;
   proxy_on_request_headers(id: number, headers: number, eos: number): number;
-  proxy_on_done(id: number): number;
   proxy_on_delete(id: number): void;
 }
 
@@ -230,7 +229,6 @@ export class FakeHost {
     this.localResponse = undefined;
     this.exports.proxy_on_context_create(id, 1);
     const action = this.exports.proxy_on_request_headers(id, this.requestHeaders.size, 1);
-    this.exports.proxy_on_done(id);
     this.exports.proxy_on_delete(id);
     return { action, headers: this.requestHeaders };
   }
