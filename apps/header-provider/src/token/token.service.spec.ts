@@ -54,13 +54,7 @@ function setup(env: Record<string, string> = {}) {
   const auth = new FakeAuth();
   const metrics = new HeaderProviderMetrics();
   const log = pino({ level: 'silent' });
-  const tokens = new TokenService(
-    config,
-    auth as unknown as AuthClient,
-    clock,
-    metrics,
-    log,
-  );
+  const tokens = new TokenService(config, auth as unknown as AuthClient, clock, metrics, log);
   const headers = new HeadersService(config, tokens, metrics, log);
   return { config, clock, auth, metrics, tokens, headers };
 }
