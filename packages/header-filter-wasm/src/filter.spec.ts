@@ -346,4 +346,16 @@ describe('worker threads', () => {
     expect(() => host.request({ 'x-trap': '1' })).toThrow(WebAssembly.RuntimeError);
     expect(host.logged(CRITICAL, 'trap requested by x-trap')).toBe(true);
   });
+
+  it("two plugins in one VM keep apart: each stream gets its own plugin's headers", () => {
+    const host = started();
+    expect(host.addRoot(2, { ...cfg, header_providing_service_path: '/other' })).toBe(true);
+    host.tick(1);
+    host.respond(200, '{"x-a":"one"}', 1);
+    host.tick(2);
+    expect(host.calls.at(-1)!.headers).toContainEqual([':path', '/other']);
+    host.respond(200, '{"x-a":"two"}', 2);
+    expect(host.request({}, 1).headers.get('x-a')).toBe('one');
+    expect(host.request({}, 2).headers.get('x-a')).toBe('two');
+  });
 });

@@ -197,12 +197,19 @@ export class FakeHost {
     return this.exports.proxy_on_configure(1, this.pluginConfig.length) === 1;
   }
 
-  tick(): void {
-    this.exports.proxy_on_tick(1);
+  /** Another plugin (root context `id`) in the same VM. */
+  addRoot(id: number, config: object): boolean {
+    this.pluginConfig = Buffer.from(JSON.stringify(config));
+    this.exports.proxy_on_context_create(id, 0);
+    return this.exports.proxy_on_configure(id, this.pluginConfig.length) === 1;
+  }
+
+  tick(root = 1): void {
+    this.exports.proxy_on_tick(root);
   }
 
   /** Answers the last HTTP call (status undefined: no response, as on a timeout). */
-  respond(status: number | undefined, body: string | Buffer = ''): void {
+  respond(status: number | undefined, body: string | Buffer = '', root = 1): void {
     const call = this.calls.at(-1);
     if (call === undefined) throw new Error('no call to answer');
     const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
@@ -211,7 +218,7 @@ export class FakeHost {
         ? undefined
         : { headers: new Map([[':status', String(status)]]), body: bytes };
     this.exports.proxy_on_http_call_response(
-      1,
+      root,
       call.token,
       status === undefined ? 0 : 1,
       status === undefined ? 0 : bytes.length,
@@ -223,11 +230,14 @@ export class FakeHost {
   private nextStream = 100;
 
   /** One request through the filter: returns the action and the headers after it. */
-  request(headers: Record<string, string> = {}): { action: number; headers: Map<string, string> } {
+  request(
+    headers: Record<string, string> = {},
+    root = 1,
+  ): { action: number; headers: Map<string, string> } {
     const id = this.nextStream++;
     this.requestHeaders = new Map(Object.entries(headers));
     this.localResponse = undefined;
-    this.exports.proxy_on_context_create(id, 1);
+    this.exports.proxy_on_context_create(id, root);
     const action = this.exports.proxy_on_request_headers(id, this.requestHeaders.size, 1);
     this.exports.proxy_on_delete(id);
     return { action, headers: this.requestHeaders };
