@@ -20,7 +20,8 @@ import { envoyPid, machineCpu, procCpuSeconds } from './cpu';
 import { autocannon, type LoadResult, wrk, wrkBin } from './load';
 
 const DURATION = Number(process.env.EDGE_BENCH_SECONDS ?? 10);
-const WARMUP = Number(process.env.EDGE_BENCH_WARMUP_SECONDS ?? 3);
+// Longer than the other benches: V8 may run the module in its baseline tier for the first seconds.
+const WARMUP = Number(process.env.EDGE_BENCH_WARMUP_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.EDGE_BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.EDGE_BENCH_ROUNDS ?? 3);
 const ENVOY_CONCURRENCY = Number(process.env.EDGE_BENCH_ENVOY_CONCURRENCY ?? 1);
