@@ -6,13 +6,13 @@
 // measured row also reads the CPU time (utime + stime, /proc/<pid>/stat) of Envoy, the
 // ext_proc server and the upstream, and the whole machine's busy time (/proc/stat).
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildEnvoyConfig } from '@edge/processor-core/testing';
 import { freePort, infraBackend } from '@edge/testkit';
 import { autocannon, fixedRate, wrk, wrkBin } from './load';
+import { envoyPid, machineCpu, procCpuSeconds } from './cpu';
 
 const run = promisify(execFile);
 const DURATION = Number(process.env.EDGE_BENCH_SECONDS ?? 10);
@@ -28,35 +28,6 @@ interface Row {
   p99ms: number;
   errors: number;
   cpu?: CpuUse;
-}
-
-/** CPU seconds (user + system, all threads) of one process so far, from /proc/<pid>/stat. */
-const CLK_TCK = 100; // USER_HZ: 100 on every Linux ABI Node ships for.
-function procCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-
-/** Whole-machine busy and steal seconds (all CPUs) from /proc/stat's `cpu` line. */
-function machineCpu(): { busy: number; steal: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
-    .split(/\s+/)
-    .slice(1, 9)
-    .map((v) => Number(v) / CLK_TCK) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const busy = user + nice + system + irq + softirq;
-  return { busy, steal, total: busy + idle + iowait + steal };
 }
 
 interface CpuUse {
@@ -115,21 +86,6 @@ async function withCpu<T extends { rps: number }>(
       machineSteal: (b.m.steal - a.m.steal) / mt,
     },
   };
-}
-
-/** The Envoy process: our child whose executable is envoy (testkit spawns it directly). */
-function envoyPid(): number {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && /envoy/.test(readlinkSync(`/proc/${d}/exe`))) return Number(d);
-    } catch {
-      // raced with an exiting process
-    }
-  }
-  throw new Error("could not find the Envoy process among this process's children");
 }
 
 /** Builds the Go reference ext_proc server (bench/go-reference) into dist/go-ext-proc. */

@@ -1,5 +1,10 @@
 import { dirname, join } from 'node:path';
-import { renderEnvoyConfig } from '@edge/envoy-config';
+import {
+  headerFilterConfigValue,
+  renderEnvoyConfig,
+  SIDECAR_HEADER_FILTER,
+} from '@edge/envoy-config';
+import { headerFilterWasmPath } from '@edge/header-filter-wasm';
 import {
   freePort,
   infraBackend,
@@ -23,10 +28,26 @@ export interface FrontProxyStackOptions {
   idempotencyEnv?: Record<string, string>;
   /** Envoy worker threads (default 1). */
   envoyConcurrency?: number;
+  /** Extra environment for the header provider (e.g. STATIC_HEADERS). */
+  headerProviderEnv?: Record<string, string>;
+  /** header_cache_expiry of echo's sidecar filter (default 30s). */
+  headerCacheExpiry?: string;
+}
+
+/** The workload's own API key (a tenant of its own), exchanged by the header provider. */
+export interface WorkloadKey {
+  keyId: string;
+  secret: string;
 }
 
 /** Parts that can be stopped and started again (same port, fresh state for Redis). */
-export type StackPart = 'auth' | 'authn-processor' | 'echo' | 'redis' | 'idempotency-processor';
+export type StackPart =
+  | 'auth'
+  | 'authn-processor'
+  | 'echo'
+  | 'redis'
+  | 'idempotency-processor'
+  | 'header-provider';
 
 export interface FrontProxyStack {
   /** http://127.0.0.1:<port> of the Envoy front proxy. */
@@ -45,7 +66,12 @@ export interface FrontProxyStack {
     idempotency: number;
     /** The idempotency processor's GET /metrics and GET /health. */
     idempotencyOps: number;
+    /** Echo's sidecar Envoy (the front proxy's echo cluster) and its admin port. */
+    sidecar: number;
+    sidecarAdmin: number;
+    headerProvider: number;
   };
+  workloadKey: WorkloadKey;
   postgres: PostgresInfo;
   /** Environment the auth service runs with (to start a second instance on the same DB). */
   authEnv: Record<string, string>;
@@ -55,10 +81,21 @@ export interface FrontProxyStack {
   stop(): Promise<void>;
 }
 
+/** A new tenant's root key through the auth service's public HTTP API: the workload's identity. */
+async function createWorkloadKey(authUrl: string): Promise<WorkloadKey> {
+  const res = await fetch(`${authUrl}/create-root-key`, { signal: AbortSignal.timeout(10_000) });
+  const body = (await res.json()) as { key_id?: string; secret?: string };
+  if (res.status !== 200 || !body.key_id || !body.secret) {
+    throw new Error(`workload key: create-root-key answered ${res.status}`);
+  }
+  return { keyId: body.key_id, secret: body.secret };
+}
+
 /**
- * The quickstart stack as real processes: Postgres, the auth service, echo, the authn processor,
- * Redis, the idempotency processor and Envoy with envoy/front-proxy.yaml, each on its own free
- * port. The same stack the README's
+ * The quickstart stack as real processes: Postgres, the auth service, echo behind its sidecar
+ * Envoy (envoy/sidecar.yaml with the Wasm header filter), the header provider, the authn
+ * processor, Redis, the idempotency processor and Envoy with envoy/front-proxy.yaml, each on its
+ * own free port. The same stack the README's
  * stack command runs, so end-to-end tests and benchmarks exercise what users run.
  */
 export async function startFrontProxyStack(
@@ -79,6 +116,9 @@ export async function startFrontProxyStack(
       redis: await freePort(),
       idempotency: await freePort(),
       idempotencyOps: await freePort(),
+      sidecar: await freePort(),
+      sidecarAdmin: await freePort(),
+      headerProvider: await freePort(),
     };
     const authEnv = {
       PORT: String(ports.auth),
@@ -87,6 +127,7 @@ export async function startFrontProxyStack(
       LOG_LEVEL: 'warn',
       ...opts.authEnv,
     };
+    const workload: { key?: WorkloadKey } = {};
     const specs = {
       auth: () =>
         startNodeService({
@@ -132,6 +173,21 @@ export async function startFrontProxyStack(
           readyPorts: [ports.idempotency],
           readyUrl: `http://127.0.0.1:${ports.idempotencyOps}/health`,
         }),
+      'header-provider': () =>
+        startNodeService({
+          name: 'e2e-header-provider',
+          entry: appEntry('@edge/header-provider'),
+          env: {
+            PORT: String(ports.headerProvider),
+            AUTH_URL: `http://127.0.0.1:${ports.auth}`,
+            WORKLOAD_KEY_ID: workload.key?.keyId ?? '',
+            WORKLOAD_KEY_SECRET: workload.key?.secret ?? '',
+            LOG_LEVEL: 'warn',
+            ...opts.headerProviderEnv,
+          },
+          // /health answers 200 once the first workload token is held.
+          readyUrl: `http://127.0.0.1:${ports.headerProvider}/health`,
+        }),
     };
     for (const name of [
       'auth',
@@ -142,13 +198,36 @@ export async function startFrontProxyStack(
     ] as const) {
       started.set(name, await specs[name]());
     }
+    const workloadKey = await createWorkloadKey(`http://127.0.0.1:${ports.auth}`);
+    workload.key = workloadKey;
+    started.set('header-provider', await specs['header-provider']());
+    const sidecar = await infra.envoy({
+      name: 'e2e-echo-sidecar',
+      configYaml: renderEnvoyConfig('sidecar', {
+        LISTEN_HOST: '127.0.0.1',
+        SIDECAR_PORT: ports.sidecar,
+        ADMIN_PORT: ports.sidecarAdmin,
+        APP_PORT: ports.echo,
+        HEADER_PROVIDER_PORT: ports.headerProvider,
+        HEADER_FILTER_WASM: headerFilterWasmPath(),
+        HEADER_FILTER_CONFIG: headerFilterConfigValue({
+          ...SIDECAR_HEADER_FILTER,
+          header_cache_expiry: opts.headerCacheExpiry ?? '30s',
+        }),
+      }),
+      adminPort: ports.sidecarAdmin,
+      readyPorts: [ports.sidecar],
+      concurrency: opts.envoyConcurrency ?? 1,
+    });
+    started.set('sidecar', sidecar);
     const envoy = await infra.envoy({
       name: 'e2e-front-proxy',
       configYaml: renderEnvoyConfig('front-proxy', {
         LISTEN_HOST: '127.0.0.1',
         FRONT_PROXY_PORT: ports.proxy,
         ADMIN_PORT: ports.admin,
-        ECHO_PORT: ports.echo,
+        // The front proxy reaches echo through echo's sidecar.
+        ECHO_PORT: ports.sidecar,
         AUTHN_PROCESSOR_PORT: ports.authn,
         IDEMPOTENCY_PROCESSOR_PORT: ports.idempotency,
       }),
@@ -162,6 +241,7 @@ export async function startFrontProxyStack(
       authUrl: `http://127.0.0.1:${ports.auth}`,
       envoyAdminUrl: `http://127.0.0.1:${ports.admin}`,
       ports,
+      workloadKey,
       postgres: pg.info,
       authEnv,
       async stopPart(name) {

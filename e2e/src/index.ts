@@ -4,4 +4,5 @@ export {
   type FrontProxyStack,
   type FrontProxyStackOptions,
   type StackPart,
+  type WorkloadKey,
 } from './front-proxy-stack';

@@ -4,4 +4,7 @@ export {
   renderTemplate,
   type EnvoyConfigName,
   type FrontProxyVars,
+  headerFilterConfigValue,
+  SIDECAR_HEADER_FILTER,
+  type SidecarVars,
 } from './render';

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { renderEnvoyConfig, renderTemplate } from './render';
+import {
+  headerFilterConfigValue,
+  renderEnvoyConfig,
+  renderTemplate,
+  SIDECAR_HEADER_FILTER,
+} from './render';
 
 describe('renderTemplate', () => {
   it('fills every placeholder', () => {
@@ -73,5 +78,42 @@ describe('front-proxy.yaml', () => {
       expect(expr).toContain("'application/problem+json'");
       expect(expr).toContain("!('idempotent-replayed' in response.headers)");
     }
+  });
+});
+
+describe('sidecar.yaml', () => {
+  const filterConfig = {
+    ...SIDECAR_HEADER_FILTER,
+    header_cache_expiry: '30s',
+    fail_closed: false,
+  };
+  const yaml = renderEnvoyConfig('sidecar', {
+    LISTEN_HOST: '127.0.0.1',
+    SIDECAR_PORT: 7110,
+    ADMIN_PORT: 9902,
+    APP_PORT: 7100,
+    HEADER_PROVIDER_PORT: 7200,
+    HEADER_FILTER_WASM: '/x/header-filter.wasm',
+    HEADER_FILTER_CONFIG: headerFilterConfigValue(filterConfig),
+  });
+  const doc = parse(yaml);
+  const hcm = doc.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+
+  it('runs the Wasm header filter (V8, reloaded on failure) before the router', () => {
+    expect(hcm.http_filters.map((f: { name: string }) => f.name)).toEqual([
+      'envoy.filters.http.wasm.header_filter',
+      'envoy.filters.http.router',
+    ]);
+    const wasm = hcm.http_filters[0].typed_config.config;
+    expect(wasm.failure_policy).toBe('FAIL_RELOAD');
+    expect(wasm.vm_config.runtime).toBe('envoy.wasm.runtime.v8');
+    expect(wasm.vm_config.code.local.filename).toBe('/x/header-filter.wasm');
+    expect(JSON.parse(wasm.configuration.value)).toEqual(filterConfig);
+  });
+
+  it('has the header provider as a cluster, named as the filter fetches it', () => {
+    const clusters = doc.static_resources.clusters.map((c: { name: string }) => c.name);
+    expect(clusters).toContain(SIDECAR_HEADER_FILTER.header_providing_service_cluster);
+    expect(parse(yaml).admin.address.socket_address.address).toBe('127.0.0.1');
   });
 });

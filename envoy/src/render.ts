@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type HeaderFilterConfig } from '@edge/header-filter-wasm';
 
 /** The Envoy configs this package ships (files at the package root). */
-export type EnvoyConfigName = 'front-proxy';
+export type EnvoyConfigName = 'front-proxy' | 'sidecar';
 
 export type FrontProxyVars = {
   LISTEN_HOST: string;
@@ -13,8 +14,22 @@ export type FrontProxyVars = {
   IDEMPOTENCY_PROCESSOR_PORT: number;
 };
 
+/** A workload's sidecar: inbound listener → Wasm header filter → the app (see sidecar.yaml). */
+export type SidecarVars = {
+  LISTEN_HOST: string;
+  SIDECAR_PORT: number;
+  ADMIN_PORT: number;
+  APP_PORT: number;
+  HEADER_PROVIDER_PORT: number;
+  /** Absolute path of the built filter (`headerFilterWasmPath()` of @edge/header-filter-wasm). */
+  HEADER_FILTER_WASM: string;
+  /** The filter's plugin configuration as a YAML scalar: use `headerFilterConfigValue()`. */
+  HEADER_FILTER_CONFIG: string;
+};
+
 interface VarsByConfig {
   'front-proxy': FrontProxyVars;
+  sidecar: SidecarVars;
 }
 
 const PLACEHOLDER = /\{\{([A-Z0-9_]+)\}\}/g;
@@ -53,3 +68,18 @@ export function renderEnvoyConfig<N extends EnvoyConfigName>(
 ): string {
   return renderTemplate(readFileSync(envoyConfigPath(name), 'utf8'), { ...vars });
 }
+
+/**
+ * The sidecar's filter configuration, as the YAML scalar sidecar.yaml expects: a JSON document
+ * in a double-quoted string (a JSON string literal is a valid YAML double-quoted scalar).
+ */
+export function headerFilterConfigValue(config: HeaderFilterConfig): string {
+  return JSON.stringify(JSON.stringify(config));
+}
+
+/** The sidecar's filter settings for its `header_provider` cluster; callers add the expiry. */
+export const SIDECAR_HEADER_FILTER = {
+  header_providing_service_cluster: 'header_provider',
+  header_providing_service_authority: 'header-provider',
+  header_providing_service_path: '/headers',
+} as const satisfies HeaderFilterConfig;

@@ -1,0 +1,47 @@
+// CPU accounting shared by the benchmarks: per-process CPU time from /proc/<pid>/stat, the whole
+// machine's from /proc/stat, and the Envoy child of this process.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/** CPU seconds (user + system, all threads) of one process so far, from /proc/<pid>/stat. */
+export const CLK_TCK = 100; // USER_HZ: 100 on every Linux ABI Node ships for.
+export function procCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+/** Whole-machine busy and steal seconds (all CPUs) from /proc/stat's `cpu` line. */
+export function machineCpu(): { busy: number; steal: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .split(/\s+/)
+    .slice(1, 9)
+    .map((v) => Number(v) / CLK_TCK) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const busy = user + nice + system + irq + softirq;
+  return { busy, steal, total: busy + idle + iowait + steal };
+}
+
+/** The Envoy process: our child whose executable is envoy (testkit spawns it directly). */
+export function envoyPid(): number {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && /envoy/.test(readlinkSync(`/proc/${d}/exe`))) return Number(d);
+    } catch {
+      // raced with an exiting process
+    }
+  }
+  throw new Error("could not find the Envoy process among this process's children");
+}
