@@ -1,8 +1,13 @@
-/** Envoy route metadata namespace this processor reads (forwarded as metadata_context). */
-export const ROUTE_METADATA_NAMESPACE = 'edge.authn';
+/**
+ * Envoy route metadata namespace this processor reads, only from the `xds.route_metadata`
+ * attribute (`request_attributes: [xds.route_metadata]`): route configuration, which no filter
+ * can write at run time. Never read from forwarded dynamic metadata, and apart from `edge.authn`
+ * (the dynamic metadata this processor writes).
+ */
+export const ROUTE_METADATA_NAMESPACE = 'edge.authn.route';
 
 /**
- * What a route asks of the caller, from `filter_metadata: { edge.authn: {...} }`:
+ * What a route asks of the caller, from `filter_metadata: { edge.authn.route: {...} }`:
  * - `required_scopes`: `["echo:read", ...]`, every one must be granted (403 otherwise);
  * - `public: true`: requests without credentials pass (with identity headers removed);
  *   requests with credentials are still verified.
