@@ -23,6 +23,8 @@ const WARMUP = Number(process.env.EDGE_BENCH_WARMUP_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.EDGE_BENCH_CONNECTIONS ?? 32);
 const FIXED_RATE = Number(process.env.EDGE_BENCH_RATE ?? 1000);
 const ENVOY_CONCURRENCY = Number(process.env.EDGE_BENCH_ENVOY_CONCURRENCY ?? 1);
+/** The load comes from one address: the per-client rate limit would be the bottleneck. */
+const UNLIMITED_CLIENT = { PER_CLIENT_RPS: 10_000_000, PER_CLIENT_BURST: 10_000_000 };
 /** Directory for a CPU profile of the authn processor (`node --cpu-prof`), written at stop. */
 const AUTHN_CPU_PROF = process.env.EDGE_BENCH_AUTHN_CPU_PROF;
 const PATH = '/api/v0/echo';
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
     authEnv: { JWT_TTL_SECONDS: '3600' },
     authnEnv: prof,
     envoyConcurrency: ENVOY_CONCURRENCY,
+    envoyVars: UNLIMITED_CLIENT,
   });
   let alone: Started<EnvoyInfo> | undefined;
   try {
@@ -101,6 +104,7 @@ async function main(): Promise<void> {
         ADMIN_PORT: aloneAdmin,
         ECHO_PORT: stack.ports.echo,
         AUTHN_PROCESSOR_PORT: stack.ports.authn,
+        ...UNLIMITED_CLIENT,
       }),
     );
     alone = await infraBackend().envoy({

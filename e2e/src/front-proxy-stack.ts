@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import { renderEnvoyConfig } from '@edge/envoy-config';
+import { type FrontProxyVars, renderEnvoyConfig } from '@edge/envoy-config';
 import {
   freePort,
   infraBackend,
@@ -21,6 +21,8 @@ export interface FrontProxyStackOptions {
   authnEnv?: Record<string, string>;
   /** Envoy worker threads (default 1). */
   envoyConcurrency?: number;
+  /** Per-client rate limit of the front proxy (default: envoy/src/render.ts FRONT_PROXY_DEFAULTS). */
+  envoyVars?: Pick<FrontProxyVars, 'PER_CLIENT_RPS' | 'PER_CLIENT_BURST'>;
 }
 
 export interface FrontProxyStack {
@@ -29,6 +31,8 @@ export interface FrontProxyStack {
   /** http://127.0.0.1:<port> of the auth service's HTTP API. */
   authUrl: string;
   envoyAdminUrl: string;
+  /** The front proxy's stdout: its JSON access log, one line per request. */
+  envoyAccessLog: string;
   ports: {
     proxy: number;
     admin: number;
@@ -116,6 +120,7 @@ export async function startFrontProxyStack(
         ADMIN_PORT: ports.admin,
         ECHO_PORT: ports.echo,
         AUTHN_PROCESSOR_PORT: ports.authn,
+        ...opts.envoyVars,
       }),
       adminPort: ports.admin,
       readyPorts: [ports.proxy],
@@ -126,6 +131,7 @@ export async function startFrontProxyStack(
       proxyUrl: `http://127.0.0.1:${ports.proxy}`,
       authUrl: `http://127.0.0.1:${ports.auth}`,
       envoyAdminUrl: `http://127.0.0.1:${ports.admin}`,
+      envoyAccessLog: envoy.info.stdoutLogFile ?? '',
       ports,
       postgres: pg.info,
       authEnv,
