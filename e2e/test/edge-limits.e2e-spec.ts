@@ -133,7 +133,12 @@ describe('edge limits (default rate limit)', () => {
     const outcome = await new Promise<{ closedAfterMs: number; reply: string }>((resolve) => {
       const socket = connect(stack.ports.proxy, '127.0.0.1');
       let reply = '';
-      let timer: NodeJS.Timeout | undefined;
+      let n = 0;
+      // One header byte a second: the connection is never idle, the headers never complete.
+      const timer = setInterval(() => {
+        if (!socket.destroyed) socket.write(n++ % 2 === 0 ? 'x' : '-');
+        if (Date.now() - started > 40_000) socket.destroy();
+      }, 1_000);
       socket.setEncoding('utf8');
       socket.on('data', (d: string) => (reply += d));
       socket.on('close', () => {
@@ -142,12 +147,6 @@ describe('edge limits (default rate limit)', () => {
       });
       socket.on('error', () => undefined);
       socket.write('GET /api/v0/echo HTTP/1.1\r\nHost: x\r\n');
-      // One header byte a second: the connection is never idle, the headers never complete.
-      let n = 0;
-      timer = setInterval(() => {
-        if (!socket.destroyed) socket.write(n++ % 2 === 0 ? 'x' : '-');
-        if (Date.now() - started > 40_000) socket.destroy();
-      }, 1_000);
     });
     expect(outcome.closedAfterMs).toBeGreaterThanOrEqual(9_000);
     expect(outcome.closedAfterMs).toBeLessThan(30_000);
