@@ -106,14 +106,17 @@ describe('authn-processor app over ext_proc gRPC', () => {
     jwks?.close();
   });
 
+  /** `routeMetadata`: the matched route's filter_metadata, sent as Envoy's xds.route_metadata. */
   async function call(
     headers: Record<string, string>,
-    metadataContext?: Record<string, Record<string, unknown>>,
+    routeMetadata?: Record<string, Record<string, unknown>>,
   ) {
     const h = connectHarness({ address });
     const r = await h.requestHeaders(
       { ':method': 'GET', ':path': '/api/v0/echo', 'x-request-id': 'r1', ...headers },
-      metadataContext ? { metadataContext } : undefined,
+      routeMetadata
+        ? { attributes: { 'xds.route_metadata': { filter_metadata: routeMetadata } } }
+        : undefined,
     );
     await h.end();
     return r;
@@ -149,7 +152,7 @@ describe('authn-processor app over ext_proc gRPC', () => {
     const { hits, misses } = tokens.stats;
     const ok = await call(
       { authorization: `Bearer ${token}` },
-      { 'edge.authn': { required_scopes: ['echo:read'] } },
+      { 'edge.authn.route': { required_scopes: ['echo:read'] } },
     );
     expect(ok.headers.set).toMatchObject({
       'x-tenant-id': 't2',
@@ -158,7 +161,7 @@ describe('authn-processor app over ext_proc gRPC', () => {
     });
     const forbidden = await call(
       { authorization: `Bearer ${token}` },
-      { 'edge.authn': { required_scopes: ['echo:write'] } },
+      { 'edge.authn.route': { required_scopes: ['echo:write'] } },
     );
     expect(forbidden.immediate?.json).toEqual({
       message: 'Forbidden',
