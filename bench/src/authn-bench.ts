@@ -12,6 +12,7 @@ import {
   autocannon,
   envoyCounters,
   fixedRate,
+  UNLIMITED_CLIENT,
   wrk,
   wrkBin,
   type FixedRateResult,
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
     authEnv: { JWT_TTL_SECONDS: '3600' },
     authnEnv: prof,
     envoyConcurrency: ENVOY_CONCURRENCY,
+    envoyVars: UNLIMITED_CLIENT,
   });
   let alone: Started<EnvoyInfo> | undefined;
   try {
@@ -102,6 +104,7 @@ async function main(): Promise<void> {
         ECHO_PORT: stack.ports.echo,
         AUTHN_PROCESSOR_PORT: stack.ports.authn,
         IDEMPOTENCY_PROCESSOR_PORT: stack.ports.idempotency,
+        ...UNLIMITED_CLIENT,
       }),
     );
     alone = await infraBackend().envoy({

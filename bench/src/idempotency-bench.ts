@@ -10,7 +10,14 @@ import { startFrontProxyStack } from '@edge/e2e';
 import { renderEnvoyConfig } from '@edge/envoy-config';
 import { freePort, infraBackend, type EnvoyInfo, type Started } from '@edge/testkit';
 import { withoutExtProc } from './authn-envoy-alone';
-import { envoyCounters, wrk, wrkBin, type LoadRequest, type LoadResult } from './load';
+import {
+  envoyCounters,
+  UNLIMITED_CLIENT,
+  wrk,
+  wrkBin,
+  type LoadRequest,
+  type LoadResult,
+} from './load';
 
 const DURATION = Number(process.env.EDGE_BENCH_SECONDS ?? 10);
 const WARMUP = Number(process.env.EDGE_BENCH_WARMUP_SECONDS ?? 3);
@@ -98,7 +105,7 @@ end
 async function main(): Promise<void> {
   const bin = wrkBin();
   if (bin === undefined) throw new Error('wrk is missing: run scripts/infra/setup.sh');
-  const stack = await startFrontProxyStack({ envoyConcurrency: 1 });
+  const stack = await startFrontProxyStack({ envoyConcurrency: 1, envoyVars: UNLIMITED_CLIENT });
   const extra: Started<EnvoyInfo>[] = [];
   try {
     const render = (port: number, admin: number) =>
@@ -109,6 +116,7 @@ async function main(): Promise<void> {
         ECHO_PORT: stack.ports.echo,
         AUTHN_PROCESSOR_PORT: stack.ports.authn,
         IDEMPOTENCY_PROCESSOR_PORT: stack.ports.idempotency,
+        ...UNLIMITED_CLIENT,
       });
     const variant = async (name: string, only?: string[]) => {
       const port = await freePort();

@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import {
+  type FrontProxyVars,
   headerFilterConfigValue,
   renderEnvoyConfig,
   SIDECAR_HEADER_FILTER,
@@ -32,6 +33,8 @@ export interface FrontProxyStackOptions {
   headerProviderEnv?: Record<string, string>;
   /** header_cache_expiry of echo's sidecar filter (default 30s). */
   headerCacheExpiry?: string;
+  /** Per-client rate limit of the front proxy (default: envoy/src/render.ts FRONT_PROXY_DEFAULTS). */
+  envoyVars?: Pick<FrontProxyVars, 'PER_CLIENT_RPS' | 'PER_CLIENT_BURST'>;
 }
 
 /** The workload's own API key (a tenant of its own), exchanged by the header provider. */
@@ -55,6 +58,8 @@ export interface FrontProxyStack {
   /** http://127.0.0.1:<port> of the auth service's HTTP API. */
   authUrl: string;
   envoyAdminUrl: string;
+  /** The front proxy's stdout: its JSON access log, one line per request. */
+  envoyAccessLog: string;
   ports: {
     proxy: number;
     admin: number;
@@ -230,6 +235,7 @@ export async function startFrontProxyStack(
         ECHO_PORT: ports.sidecar,
         AUTHN_PROCESSOR_PORT: ports.authn,
         IDEMPOTENCY_PROCESSOR_PORT: ports.idempotency,
+        ...opts.envoyVars,
       }),
       adminPort: ports.admin,
       readyPorts: [ports.proxy],
@@ -240,6 +246,7 @@ export async function startFrontProxyStack(
       proxyUrl: `http://127.0.0.1:${ports.proxy}`,
       authUrl: `http://127.0.0.1:${ports.auth}`,
       envoyAdminUrl: `http://127.0.0.1:${ports.admin}`,
+      envoyAccessLog: envoy.info.stdoutLogFile ?? '',
       ports,
       workloadKey,
       postgres: pg.info,

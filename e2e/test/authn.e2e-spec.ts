@@ -260,8 +260,11 @@ describe('authn through the front proxy', () => {
         const res = await call({ authorization: basic(root.key_id, root.secret) });
         expect(res.status).toBeGreaterThanOrEqual(500);
         expect(res.headers.get('content-type')).toContain('application/json');
-        const body = (await res.json()) as { message?: string; command?: string };
+        const body = (await res.json()) as { details?: string; command?: string };
         expect(body.command).toBeUndefined();
+        // A public code, never the ext_proc gRPC error or the processor's address.
+        expect(body.details).toMatch(/^(InternalError|ServiceUnavailable|ServiceError) /);
+        expect(body.details).not.toMatch(/grpc|ext_proc|127\.0\.0\.1|connect/i);
       } finally {
         await stack.startPart('authn-processor');
       }

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { expect } from 'vitest';
 
 export interface RootKey {
@@ -48,4 +49,50 @@ export async function expectJsonError(
   expect(body.status).toBe(status);
   expect(body.details.split(' ')[0]).toBe(detailsCode);
   return body;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: import('node:http').IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * One HTTP/1.1 request with the request target sent byte for byte (fetch and URL would
+ * normalise `.`, `..`, `\` and case before sending, hiding exactly what an attacker sends).
+ */
+export function rawRequest(
+  port: number,
+  target: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: target, method, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Requests Envoy has sent to a cluster (admin counter, read live). */
+export async function upstreamRequests(adminUrl: string, cluster = 'echo'): Promise<number> {
+  const name = `cluster.${cluster}.upstream_rq_total`;
+  const res = await fetch(`${adminUrl}/stats?filter=${encodeURIComponent(`^${name}$`)}`);
+  const line = (await res.text()).split('\n').find((l) => l.startsWith(`${name}:`));
+  if (line === undefined) throw new Error(`${name} not in Envoy's stats`);
+  return Number(line.slice(name.length + 1).trim());
 }

@@ -1,5 +1,6 @@
 export {
   envoyConfigPath,
+  FRONT_PROXY_DEFAULTS,
   renderEnvoyConfig,
   renderTemplate,
   type EnvoyConfigName,

@@ -12,6 +12,10 @@ export type FrontProxyVars = {
   ECHO_PORT: number;
   AUTHN_PROCESSOR_PORT: number;
   IDEMPOTENCY_PROCESSOR_PORT: number;
+  /** Per-client (per source address) rate limit: requests per second refilled. */
+  PER_CLIENT_RPS?: number;
+  /** Per-client bucket size: the burst a client may send at once. */
+  PER_CLIENT_BURST?: number;
 };
 
 /** A workload's sidecar: inbound listener → Wasm header filter → the app (see sidecar.yaml). */
@@ -27,10 +31,25 @@ export type SidecarVars = {
   HEADER_FILTER_CONFIG: string;
 };
 
+/**
+ * Values a caller may leave out. The per-client limit is generous for one client address
+ * (1000 req/s, bursts of 2000): it bounds a single abusive address without touching normal use.
+ * Load tests from one address raise it; tests of the limit lower it.
+ */
+export const FRONT_PROXY_DEFAULTS = {
+  PER_CLIENT_RPS: 1000,
+  PER_CLIENT_BURST: 2000,
+} as const satisfies Partial<FrontProxyVars>;
+
 interface VarsByConfig {
   'front-proxy': FrontProxyVars;
   sidecar: SidecarVars;
 }
+
+const DEFAULTS: { [N in EnvoyConfigName]: Partial<VarsByConfig[N]> } = {
+  'front-proxy': FRONT_PROXY_DEFAULTS,
+  sidecar: {},
+};
 
 const PLACEHOLDER = /\{\{([A-Z0-9_]+)\}\}/g;
 
@@ -61,12 +80,18 @@ export function envoyConfigPath(name: EnvoyConfigName): string {
   return join(__dirname, '..', `${name}.yaml`);
 }
 
-/** Renders a shipped Envoy config with its values. */
+/** Renders a shipped Envoy config with its values (optional ones from its defaults). */
 export function renderEnvoyConfig<N extends EnvoyConfigName>(
   name: N,
   vars: VarsByConfig[N],
 ): string {
-  return renderTemplate(readFileSync(envoyConfigPath(name), 'utf8'), { ...vars });
+  const given = Object.fromEntries(
+    Object.entries(vars).filter(([, v]) => v !== undefined),
+  ) as Record<string, string | number>;
+  return renderTemplate(readFileSync(envoyConfigPath(name), 'utf8'), {
+    ...(DEFAULTS[name] as Record<string, string | number>),
+    ...given,
+  });
 }
 
 /**

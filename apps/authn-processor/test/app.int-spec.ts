@@ -115,14 +115,17 @@ describe('authn-processor app over ext_proc gRPC', () => {
     jwks?.close();
   });
 
+  /** `routeMetadata`: the matched route's filter_metadata, sent as Envoy's xds.route_metadata. */
   async function call(
     headers: Record<string, string>,
-    metadataContext?: Record<string, Record<string, unknown>>,
+    routeMetadata?: Record<string, Record<string, unknown>>,
   ) {
     const h = connectHarness({ address });
     const r = await h.requestHeaders(
       { ':method': 'GET', ':path': '/api/v0/echo', 'x-request-id': 'r1', ...headers },
-      metadataContext ? { metadataContext } : undefined,
+      routeMetadata
+        ? { attributes: { 'xds.route_metadata': { filter_metadata: routeMetadata } } }
+        : undefined,
     );
     await h.end();
     return r;

@@ -90,6 +90,14 @@ export class StreamContext<TState extends object = Record<string, unknown>> {
     if (ns !== undefined) return ns as T;
     return routeMetadataNamespace(this.info.attributes, namespace) as T | undefined;
   }
+  /**
+   * One namespace of the route's own metadata (`filter_metadata` of the matched route), read only
+   * from the `xds.route_metadata` attribute: configuration, which no filter can write at run time.
+   * Use this, not `metadata()`, for policy (`metadata()` prefers forwarded dynamic metadata).
+   */
+  routeMetadata<T extends object = Record<string, unknown>>(namespace: string): T | undefined {
+    return routeMetadataNamespace(this.info.attributes, namespace) as T | undefined;
+  }
   /** gRPC initial metadata of this ext_proc stream (e.g. set per route by `grpc_initial_metadata`). */
   get grpcMetadata(): Readonly<Record<string, string>> {
     return this.info.grpcMetadata;

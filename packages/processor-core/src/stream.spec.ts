@@ -293,6 +293,28 @@ describe('context', () => {
     expect(scopes).toEqual(['a:b']);
   });
 
+  it('routeMetadata() reads the route only, never forwarded dynamic metadata', async () => {
+    const seen: unknown[] = [];
+    const p: Processor = {
+      name: 'rm',
+      onRequestHeaders(ctx) {
+        seen.push(ctx.routeMetadata<{ required: string[] }>('edge.authn.route')?.required);
+      },
+    };
+    // Dynamic metadata in the same namespace (written by some other filter) is ignored...
+    await createHarness(p).requestHeaders(GET, {
+      attributes: {
+        'xds.route_metadata': { filter_metadata: { 'edge.authn.route': { required: ['a:b'] } } },
+      },
+      metadataContext: { 'edge.authn.route': { required: [] } },
+    });
+    // ...and cannot stand in for route metadata that is absent.
+    await createHarness(p).requestHeaders(GET, {
+      metadataContext: { 'edge.authn.route': { required: [] } },
+    });
+    expect(seen).toEqual([['a:b'], undefined]);
+  });
+
   it('reads headers sent as `value` (older Envoy)', async () => {
     let path: string | undefined;
     const p: Processor = { name: 'v', onRequestHeaders: (ctx) => void (path = ctx.path) };

@@ -40,11 +40,11 @@ function isAlive(pid: number): boolean {
   }
 }
 
-let swept = false;
-/** Removes temp data dirs left by test processes that died without cleaning up (once per process). */
+const swept = new Set<string>();
+/** Removes temp data dirs left by test processes that died without cleaning up (once per root and process). */
 function sweepOrphans(localRoot: string): void {
-  if (swept) return;
-  swept = true;
+  if (swept.has(localRoot)) return;
+  swept.add(localRoot);
   let entries: string[];
   try {
     entries = readdirSync(localRoot);

@@ -26,6 +26,8 @@ export interface KafkaInfo {
 export interface EnvoyInfo {
   host: string;
   adminPort: number;
+  /** Envoy's stdout (where a `StdoutAccessLog` writes), for tests that read the access log. */
+  stdoutLogFile?: string;
 }
 
 /** Options every part takes. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { infraBackend, type PostgresInfo, type Started } from '../src';
+import { LocalContext } from '../src/local/instance';
 
 async function withClient<T>(info: PostgresInfo, fn: (c: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: info.url });
@@ -14,7 +15,10 @@ async function withClient<T>(info: PostgresInfo, fn: (c: Client) => Promise<T>):
   }
 }
 
-const localRoot = join(__dirname, '..', '..', '..', '.local');
+// Where Postgres keeps its data: <repo>/.local, or the per-checkout folder outside the checkout
+// when the postgres user cannot reach it (a clone under a mode-700 home).
+const ctx = LocalContext.load();
+const localRoot = ctx.rootFor(ctx.tools.pgRunAsUser || undefined);
 const tempDirsNamed = (name: string): string[] =>
   readdirSync(localRoot).filter((e) => e.startsWith(`${name}-${process.pid}-`));
 

@@ -36,9 +36,11 @@ const REQ = {
   ':authority': 'gw',
   'x-request-id': 'rid-1',
 };
-const scopes = (s: string[]) => ({
-  metadataContext: { 'edge.authn.route': { required_scopes: s } },
+/** The matched route's metadata, as Envoy sends it (the xds.route_metadata attribute). */
+const route = (ns: Record<string, unknown>) => ({
+  attributes: { 'xds.route_metadata': { filter_metadata: { 'edge.authn.route': ns } } },
 });
+const scopes = (s: string[]) => route({ required_scopes: s });
 
 let key: TestKey;
 beforeAll(async () => {
@@ -308,7 +310,7 @@ describe('AuthnProcessor', () => {
     const { harness } = await setup();
     const r = await harness().requestHeaders(
       { ...REQ, 'x-tenant-id': 'forged' },
-      { metadataContext: { 'edge.authn.route': { public: true } } },
+      route({ public: true }),
     );
     expect(r.immediate).toBeUndefined();
     expect(r.headers.remove).toEqual(
@@ -321,10 +323,29 @@ describe('AuthnProcessor', () => {
     const { harness } = await setup();
     const r = await harness().requestHeaders(
       { ...REQ, authorization: basic('k1', 'good') },
-      { metadataContext: { 'edge.authn.route': { required_scopes: 'echo:read' } } },
+      route({ required_scopes: 'echo:read' }),
     );
     expect(r.immediate?.status).toBe(500);
     expect((r.immediate!.json as { details: string }).details).toMatch(/^RouteMisconfigured /);
+  });
+
+  it('policy comes from route metadata only: dynamic metadata written by another filter is ignored', async () => {
+    const { harness } = await setup();
+    // A route that needs admin:read, and an earlier filter claiming "no scopes, public".
+    const forged = { required_scopes: [], public: true };
+    const r = await harness().requestHeaders(
+      { ...REQ, authorization: basic('k1', 'good') },
+      {
+        ...route({ required_scopes: ['admin:read'] }),
+        metadataContext: { 'edge.authn.route': forged, 'edge.authn': forged },
+      },
+    );
+    expect(r.immediate?.status).toBe(403);
+    // No route metadata at all: the default (authenticate), never the forged public flag.
+    const anon = await harness().requestHeaders(REQ, {
+      metadataContext: { 'edge.authn.route': forged, 'edge.authn': forged },
+    });
+    expect(anon.immediate?.status).toBe(401);
   });
 
   it('logs never contain the secret or the token', async () => {

@@ -57,7 +57,7 @@ export class AuthnProcessor extends BaseProcessor {
   async onRequestHeaders(ctx: StreamContext, phase: HeadersPhase): Promise<void> {
     let policy: RoutePolicy;
     try {
-      policy = parseRoutePolicy(ctx.metadata(ROUTE_METADATA_NAMESPACE));
+      policy = parseRoutePolicy(ctx.routeMetadata(ROUTE_METADATA_NAMESPACE));
     } catch (e) {
       const sentence = e instanceof RoutePolicyError ? e.sentence : 'route metadata unreadable';
       this.deny(ctx, phase, {

@@ -1,6 +1,11 @@
 import { AUTHN_ROUTE_METADATA_NAMESPACE, type Scope, scopeFromString } from '@edge/auth-contract';
 
-/** Envoy route metadata namespace this processor reads (the contract's). */
+/**
+ * Envoy route metadata namespace this processor reads, only from the `xds.route_metadata`
+ * attribute (`request_attributes: [xds.route_metadata]`): route configuration, which no filter
+ * can write at run time. Never read from forwarded dynamic metadata, and apart from `edge.authn`
+ * (the dynamic metadata this processor writes).
+ */
 export const ROUTE_METADATA_NAMESPACE = AUTHN_ROUTE_METADATA_NAMESPACE;
 
 /**

@@ -51,6 +51,14 @@ export const authnProcessorConfigSchema = z.object({
   /** Upper bound on how long a positive result is cached; the auth service may ask for less. */
   KEY_CACHE_TTL_SECONDS: positiveInt(60, 3_600),
 
+  /**
+   * Negative cache of key ids the auth service did not know (LRU): a repeated bogus key id costs
+   * one backend call per TTL. Kept short: a key created after its id was looked up works at the
+   * latest this long after that lookup. 0 disables it.
+   */
+  UNKNOWN_KEY_CACHE_MAX_ENTRIES: positiveInt(10_000, 1_000_000),
+  UNKNOWN_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(30_000).default(2_000),
+
   /** JWKS of the auth service (JWT Bearer verification). */
   AUTH_JWKS_URL: env.url().default('http://127.0.0.1:7000/.well-known/jwks.json'),
   /** Must match apps/auth's JWT_ISSUER / JWT_AUDIENCE. */

@@ -16,8 +16,12 @@ import { KeyEventsWatcher } from './key-events.watcher';
 import { KeyVerificationBackend } from './key-verification.backend';
 import { KeyVerifier } from './key-verifier';
 import { RevokedKeys } from './revoked-keys';
+import { UnknownKeys } from './unknown-keys';
 
-/** API keys: the auth service's gRPC API, the positive-result cache and the revocation stream. */
+/**
+ * API keys: the auth service's gRPC API, the positive-result cache, the short negative cache of
+ * unknown key ids and the revocation stream.
+ */
 @Module({
   providers: [
     {
@@ -69,10 +73,24 @@ import { RevokedKeys } from './revoked-keys';
         ),
     },
     {
+      provide: UnknownKeys,
+      inject: [Clock, AUTHN_PROCESSOR_CONFIG],
+      useFactory: (clock: Clock, c: AuthnProcessorConfig) =>
+        new UnknownKeys(clock, {
+          maxEntries: c.UNKNOWN_KEY_CACHE_MAX_ENTRIES,
+          ttlMs: c.UNKNOWN_KEY_CACHE_TTL_MS,
+        }),
+    },
+    {
       provide: KeyVerifier,
-      inject: [KeyVerificationBackend, KeyCache, KeyEventsWatcher, Clock],
-      useFactory: (b: KeyVerificationBackend, cache: KeyCache, w: KeyEventsWatcher, clock: Clock) =>
-        new KeyVerifier(b, cache, w, clock),
+      inject: [KeyVerificationBackend, KeyCache, KeyEventsWatcher, Clock, UnknownKeys],
+      useFactory: (
+        b: KeyVerificationBackend,
+        cache: KeyCache,
+        w: KeyEventsWatcher,
+        clock: Clock,
+        unknown: UnknownKeys,
+      ) => new KeyVerifier(b, cache, w, clock, unknown),
     },
   ],
   exports: [KeyVerifier, KeyCache, KeyEventsWatcher, RevokedKeys],

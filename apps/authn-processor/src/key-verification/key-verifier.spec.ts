@@ -6,8 +6,9 @@ import { FakeKeyBackend, principal } from '../testing/fake-key-backend';
 import { KeyCache } from './key-cache';
 import { KeyEventsWatcher } from './key-events.watcher';
 import { KeyVerifier } from './key-verifier';
+import { UnknownKeys } from './unknown-keys';
 
-function setup(opts: { live?: boolean } = {}) {
+function setup(opts: { live?: boolean; unknownTtlMs?: number; unknownMax?: number } = {}) {
   const clock = new ManualClock();
   const backend = new FakeKeyBackend();
   const cache = new KeyCache(clock, { maxEntries: 100, maxTtlMs: 60_000 });
@@ -17,8 +18,12 @@ function setup(opts: { live?: boolean } = {}) {
   });
   watcher.start();
   if (opts.live !== false) backend.emit({ type: 'subscribed' });
-  const verifier = new KeyVerifier(backend, cache, watcher, clock);
-  return { clock, backend, cache, watcher, verifier };
+  const unknownKeys =
+    opts.unknownTtlMs === undefined
+      ? undefined
+      : new UnknownKeys(clock, { maxEntries: opts.unknownMax ?? 100, ttlMs: opts.unknownTtlMs });
+  const verifier = new KeyVerifier(backend, cache, watcher, clock, unknownKeys);
+  return { clock, backend, cache, watcher, verifier, unknownKeys };
 }
 
 async function failure(p: Promise<unknown>): Promise<Error> {
@@ -37,7 +42,7 @@ describe('KeyVerifier', () => {
     await verifier.verify('k1', 'good');
     await verifier.verify('k1', 'good');
     expect(backend.calls).toHaveLength(1);
-    expect(verifier.stats).toEqual({ hits: 2, misses: 1, backendCalls: 1 });
+    expect(verifier.stats).toEqual({ hits: 2, misses: 1, backendCalls: 1, unknownHits: 0 });
   });
 
   it('coalesces concurrent identical lookups into one call', async () => {
@@ -134,5 +139,75 @@ describe('KeyVerifier', () => {
     await verifier.verify('k1', 'good');
     expect(backend.calls).toHaveLength(2);
     expect(cache.size).toBe(0);
+  });
+
+  describe('negative cache of unknown key ids', () => {
+    const unknownFor = (ids: Set<string>) => (keyId: string, secret: string) =>
+      ids.has(keyId)
+        ? ({ kind: 'unknown-key' } as const)
+        : secret === 'good'
+          ? ({ kind: 'ok', principal: principal({ keyId }), cacheTtlMs: 60_000 } as const)
+          : ({ kind: 'wrong-secret' } as const);
+
+    it('a repeated unknown key id costs one backend call per TTL, whatever the secret', async () => {
+      const { backend, verifier, clock } = setup({ unknownTtlMs: 2_000 });
+      backend.answer = unknownFor(new Set(['nope']));
+      for (const secret of ['a', 'b', 'good', 'c']) {
+        const f = await failure(verifier.verify('nope', secret));
+        expect((f as AuthnFailure).code).toBe('UnknownKey');
+      }
+      expect(backend.calls).toHaveLength(1);
+      expect(verifier.stats.unknownHits).toBe(3);
+      clock.advance(2_000);
+      await failure(verifier.verify('nope', 'a'));
+      expect(backend.calls).toHaveLength(2);
+    });
+
+    it('a key created after its id was refused works once the TTL has passed', async () => {
+      const { backend, verifier, clock } = setup({ unknownTtlMs: 2_000 });
+      const unknown = new Set(['k-new']);
+      backend.answer = unknownFor(unknown);
+      await failure(verifier.verify('k-new', 'good'));
+      unknown.delete('k-new'); // created now
+      clock.advance(1_999);
+      expect(((await failure(verifier.verify('k-new', 'good'))) as AuthnFailure).code).toBe(
+        'UnknownKey',
+      );
+      clock.advance(1);
+      expect((await verifier.verify('k-new', 'good')).keyId).toBe('k-new');
+    });
+
+    it('is bounded: the least recently refused ids are forgotten first', async () => {
+      const { backend, verifier, unknownKeys } = setup({ unknownTtlMs: 60_000, unknownMax: 3 });
+      backend.answer = () => ({ kind: 'unknown-key' });
+      for (const id of ['u1', 'u2', 'u3', 'u4', 'u5']) await failure(verifier.verify(id, 'x'));
+      expect(unknownKeys!.size).toBe(3);
+      await failure(verifier.verify('u1', 'x')); // evicted: asks again
+      await failure(verifier.verify('u5', 'x')); // still cached
+      expect(backend.calls.map((c) => c.keyId)).toEqual(['u1', 'u2', 'u3', 'u4', 'u5', 'u1']);
+    });
+
+    it('only unknown ids are cached: wrong secrets, revoked keys and outages are asked again', async () => {
+      const { backend, verifier } = setup({ unknownTtlMs: 60_000 });
+      for (const answer of [
+        { kind: 'wrong-secret' } as const,
+        { kind: 'revoked' } as const,
+        { kind: 'expired' } as const,
+        new AuthBackendUnavailable('down'),
+      ]) {
+        backend.answer = () => answer;
+        await failure(verifier.verify('k1', 'bad'));
+        await failure(verifier.verify('k1', 'bad'));
+      }
+      expect(backend.calls).toHaveLength(8);
+    });
+
+    it('TTL 0 disables it', async () => {
+      const { backend, verifier } = setup({ unknownTtlMs: 0 });
+      backend.answer = () => ({ kind: 'unknown-key' });
+      await failure(verifier.verify('nope', 'x'));
+      await failure(verifier.verify('nope', 'x'));
+      expect(backend.calls).toHaveLength(2);
+    });
   });
 });

@@ -62,6 +62,7 @@ export async function startEnvoy(
   const adminPort = opts.adminPort ?? (await freePort());
   const configFile = join(dir.path, 'envoy.yaml');
   const envoyLog = join(dir.path, 'envoy.log');
+  const stdoutLogFile = join(dir.path, 'envoy.stdout.log');
   writeFileSync(configFile, opts.configYaml);
   const proc = ctx.spawn({
     label: ctx.label('envoy', dir),
@@ -74,11 +75,11 @@ export async function startEnvoy(
       logLevel: opts.logLevel ?? 'warn',
       concurrency: opts.concurrency ?? 1,
     }),
-    logFile: join(dir.path, 'envoy.stdout.log'),
+    logFile: stdoutLogFile,
     extraLogFiles: [envoyLog],
   });
   const readyPorts = opts.readyPorts ?? [];
-  const info: EnvoyInfo = { host: LOOPBACK, adminPort };
+  const info: EnvoyInfo = { host: LOOPBACK, adminPort, stdoutLogFile };
   return startedWhenReady(info, proc, dir, () =>
     waitUntilReady(
       proc,

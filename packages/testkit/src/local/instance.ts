@@ -1,6 +1,7 @@
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createDataDir, type DataDir } from '../data-dir';
+import { ensureOutsideRoot, userCanReach } from '../outside-root';
 import { ManagedProcess, onExitSync, type ProcessSpec } from '../process';
 import { findRepoRoot, loadToolPaths, type ToolPaths } from '../tool-paths';
 import type { PartOptions, Started } from '../types';
@@ -22,11 +23,31 @@ export class LocalContext {
     return new LocalContext(loadToolPaths(repoRoot), join(repoRoot, '.local'));
   }
 
-  dataDir(kind: string, opts: PartOptions): DataDir {
+  /** `root` defaults to `<repo>/.local`; see rootFor(). */
+  dataDir(kind: string, opts: PartOptions, root: string = this.localRoot): DataDir {
     if (opts.persistent && !opts.name) {
       throw new Error(`${kind}: a persistent instance needs a stable name`);
     }
-    return createDataDir(this.localRoot, opts.name ?? kind, opts.persistent ?? false);
+    return createDataDir(root, opts.name ?? kind, opts.persistent ?? false);
+  }
+
+  private readonly roots = new Map<string, string>();
+  /**
+   * Where a part run as `runAs` keeps its data (data dirs, `cache/`, `dev/`): `<repo>/.local`
+   * when that user can reach it, else a per-checkout folder outside the checkout (a clone
+   * under a mode-700 home such as /root; see ensureOutsideRoot). Without `runAs`, `.local`.
+   */
+  rootFor(runAs: string | undefined): string {
+    if (!runAs) return this.localRoot;
+    let root = this.roots.get(runAs);
+    if (root === undefined) {
+      mkdirSync(this.localRoot, { recursive: true });
+      root = userCanReach(this.tools.setprivBin, runAs, this.localRoot)
+        ? this.localRoot
+        : ensureOutsideRoot(this.localRoot);
+      this.roots.set(runAs, root);
+    }
+    return root;
   }
 
   label(kind: string, dir: DataDir): string {

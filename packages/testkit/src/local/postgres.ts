@@ -67,48 +67,57 @@ export async function startPostgres(
   ctx: LocalContext,
   opts: PostgresOptions = {},
 ): Promise<Started<PostgresInfo>> {
-  const dir = ctx.dataDir('postgres', opts);
+  const runAs = ctx.tools.pgRunAsUser || undefined;
+  // postgres refuses to run as root: as root it runs as an unprivileged user, who must reach
+  // its data dir. In a checkout that user cannot reach (a clone under a mode-700 home), the
+  // data, the initdb template and the socket live in a per-checkout folder outside it.
+  const root = ctx.rootFor(runAs);
+  const dir = ctx.dataDir('postgres', opts, root);
   const label = ctx.label('postgres', dir);
   const pgdata = join(dir.path, 'pgdata');
   const logFile = join(dir.path, 'postgres.log');
-  const runAs = ctx.tools.pgRunAsUser || undefined;
   if (runAs) {
-    // postgres refuses to run as root: the data dir belongs to the unprivileged user, who must
-    // also be able to reach it (a repo under a 0700 home is not reachable).
     const { uid, gid } = uidGid(runAs);
     chownSync(dir.path, uid, gid);
     await runToCompletion(ctx.tools.setprivBin, {
-      label: `${label}: user ${runAs} cannot write ${dir.path} (make its parent folders traversable, e.g. chmod o+x)`,
+      label: `${label}: user ${runAs} cannot write ${dir.path}`,
       command: 'test',
       args: ['-w', dir.path],
       logFile,
       runAs,
+      cwd: dir.path,
     });
   }
   if (!existsSync(join(pgdata, 'PG_VERSION'))) {
     // initdb once per PostgreSQL version, then copy: saves ~0.7 s per instance.
     const version = ctx.tools.versions.postgres || 'unknown';
-    const template = await ensureTemplate(ctx.cacheRoot, `postgres-${version}`, async (tmp) => {
-      if (runAs) chownSync(tmp, uidGid(runAs).uid, uidGid(runAs).gid);
-      await runToCompletion(ctx.tools.setprivBin, {
-        label: `${label} initdb`,
-        command: join(ctx.tools.pgBinDir, 'initdb'),
-        args: [
-          '-D',
-          join(tmp, 'pgdata'),
-          '-U',
-          USER,
-          '-A',
-          'trust',
-          '-E',
-          'UTF8',
-          '--locale=C',
-          '--no-sync',
-        ],
-        logFile,
-        runAs,
-      });
-    });
+    const template = await ensureTemplate(
+      join(root, 'cache'),
+      `postgres-${version}`,
+      async (tmp) => {
+        if (runAs) chownSync(tmp, uidGid(runAs).uid, uidGid(runAs).gid);
+        await runToCompletion(ctx.tools.setprivBin, {
+          label: `${label} initdb`,
+          command: join(ctx.tools.pgBinDir, 'initdb'),
+          args: [
+            '-D',
+            join(tmp, 'pgdata'),
+            '-U',
+            USER,
+            '-A',
+            'trust',
+            '-E',
+            'UTF8',
+            '--locale=C',
+            '--no-sync',
+          ],
+          logFile,
+          runAs,
+          // initdb resolves its working directory: it must be one the user can reach.
+          cwd: tmp,
+        });
+      },
+    );
     // cp -a keeps owner and the 0700 mode postgres insists on.
     await runToCompletion(ctx.tools.setprivBin, {
       label: `${label} copy template`,
@@ -125,6 +134,7 @@ export async function startPostgres(
     args: postgresArgs({ pgdata, port, persistent: dir.persistent }),
     logFile,
     runAs,
+    cwd: dir.path,
     stopSignal: 'SIGINT', // "fast" shutdown: does not wait for clients to disconnect
   });
   const info: PostgresInfo = {
