@@ -78,6 +78,7 @@ describe('front-proxy.yaml', () => {
       ADMIN_PORT: 9901,
       ECHO_PORT: 7100,
       AUTHN_PROCESSOR_PORT: 9001,
+      IDEMPOTENCY_PROCESSOR_PORT: 9002,
       PER_CLIENT_RPS: 2,
       PER_CLIENT_BURST: 3,
     });

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { type Clock } from '../common/clock';
+import { type Clock } from '@edge/auth-contract';
 
 export interface UnknownKeysOptions {
   readonly maxEntries: number;
@@ -33,7 +33,7 @@ export class UnknownKeys {
   has(keyId: string): boolean {
     const expiresAt = this.entries.get(keyId);
     if (expiresAt === undefined) return false;
-    if (this.clock.now() >= expiresAt) {
+    if (this.clock.nowMs() >= expiresAt) {
       this.entries.delete(keyId);
       return false;
     }
@@ -43,7 +43,7 @@ export class UnknownKeys {
 
   add(keyId: string): void {
     if (this.opts.ttlMs <= 0) return;
-    this.entries.set(keyId, this.clock.now() + this.opts.ttlMs);
+    this.entries.set(keyId, this.clock.nowMs() + this.opts.ttlMs);
   }
 
   /** Forgets one key id (e.g. when it is seen to exist). */
