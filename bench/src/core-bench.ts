@@ -7,12 +7,12 @@
 // ext_proc server and the upstream, and the whole machine's busy time (/proc/stat).
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildEnvoyConfig } from '@edge/processor-core/testing';
 import { freePort, infraBackend } from '@edge/testkit';
-import { autocannon, fixedRate, wrk, wrkBin } from './load';
+import { autocannon, fixedRate, wrk, wrkBin, type FixedRateResult } from './load';
 
 const run = promisify(execFile);
 const DURATION = Number(process.env.EDGE_BENCH_SECONDS ?? 10);
@@ -22,12 +22,21 @@ const FIXED_RATE = Number(process.env.EDGE_BENCH_RATE ?? 1000);
 const POST_BODY = JSON.stringify({ hello: 'world', items: [1, 2, 3], note: 'a small JSON body' });
 
 interface Row {
+  id: string;
   name: string;
   rps: number;
   p50ms: number;
   p99ms: number;
   errors: number;
   cpu?: CpuUse;
+}
+
+interface Scenario {
+  id: string;
+  name: string;
+  path: string;
+  post: boolean;
+  proc?: ChildProcess;
 }
 
 /** CPU seconds (user + system, all threads) of one process so far, from /proc/<pid>/stat. */
@@ -161,9 +170,14 @@ function goChild(bin: string, port: number, maxProcs: number): Promise<ChildProc
   });
 }
 
-function child(script: string, port: number): Promise<ChildProcess> {
-  const c = fork(join(__dirname, script), [String(port)], {
+function child(
+  script: string,
+  args: (string | number)[],
+  execArgv: string[] = [],
+): Promise<ChildProcess> {
+  const c = fork(join(__dirname, script), args.map(String), {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv,
   });
   return new Promise((resolve, reject) => {
     c.once('message', () => resolve(c));
@@ -178,17 +192,27 @@ async function main(): Promise<void> {
   const go1Port = await freePort();
   const go2Port = await freePort();
   const listenerPort = await freePort();
-  const upstream = await child('upstream.js', upstreamPort);
-  const tsProc = await child('processor-server.js', procPort);
+  const upstream = await child('upstream.js', [upstreamPort]);
+  // EDGE_BENCH_CPU_PROF=DIR: the TS ext_proc server runs under `node --cpu-prof` (profile
+  // written to DIR when the bench stops it).
+  const prof = process.env.EDGE_BENCH_CPU_PROF;
+  const tsProc = await child(
+    'processor-server.js',
+    [procPort, 'http2'],
+    prof !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
+  );
+  // The same processors on the grpc-js transport (what processor-core used before issue 13).
+  const grpcJsPort = await freePort();
+  const grpcJsProc = await child('processor-server.js', [grpcJsPort, 'grpc-js']);
   // GOMAXPROCS=1: one OS thread runs Go code at a time, like Node's one JS thread (both still
   // have runtime helper threads: Go's sysmon, Node's libuv pool and GC threads).
   const go1 = await goChild(goBin, go1Port, 1);
   const go2 = await goChild(goBin, go2Port, 2);
-  const kids = [upstream, tsProc, go1, go2];
+  const kids = [upstream, tsProc, grpcJsProc, go1, go2];
   // Every ext_proc filter is in the chain of every route and disabled per route except the one
   // the row is about, so all rows go through the same chain; the Go filters have the same
   // settings (default mode: request headers only) as `headers`.
-  const filters = ['headers', 'body', 'go1', 'go2'];
+  const filters = ['headers', 'body', 'go1', 'go2', 'grpcjs'];
   const only = (...on: string[]): string[] => filters.filter((f) => !on.includes(f));
   const configYaml = buildEnvoyConfig({
     listenerPort,
@@ -199,12 +223,14 @@ async function main(): Promise<void> {
       { prefix: '/go1/headers', disableExtProc: only('go1') },
       { prefix: '/go2/headers', disableExtProc: only('go2') },
       { prefix: '/body', disableExtProc: only('body') },
+      { prefix: '/grpcjs/headers', disableExtProc: only('grpcjs') },
     ],
     extProcs: [
       { name: 'headers', port: procPort, messageTimeoutMs: 2000 },
       { name: 'body', port: procPort, mode: { requestBody: 'buffered' }, messageTimeoutMs: 2000 },
       { name: 'go1', port: go1Port, messageTimeoutMs: 2000 },
       { name: 'go2', port: go2Port, messageTimeoutMs: 2000 },
+      { name: 'grpcjs', port: grpcJsPort, selector: 'headers', messageTimeoutMs: 2000 },
     ],
   });
   const envoy = await infraBackend().envoy({
@@ -215,39 +241,51 @@ async function main(): Promise<void> {
     logLevel: 'error',
   });
   const bin = wrkBin();
-  const load = (url: string, s: number, post: boolean): Promise<Omit<Row, 'name'>> =>
+  const load = (url: string, s: number, post: boolean): Promise<Omit<Row, 'id' | 'name'>> =>
     bin !== undefined
       ? wrk(bin, url, s, CONNECTIONS, post ? { body: POST_BODY } : {})
       : autocannon(url, s, CONNECTIONS, post ? { body: POST_BODY } : {});
   const base = `http://127.0.0.1:${listenerPort}`;
-  const scenarios = [
-    { name: 'Envoy -> upstream (GET)', path: '/direct', post: false, proc: undefined },
+  const scenarios: Scenario[] = [
+    { id: 'alone', name: 'Envoy -> upstream (GET)', path: '/direct', post: false },
     {
-      name: '+ processor-core, request headers (GET)',
+      id: 'ts',
+      name: '+ processor-core (node:http2 transport), request headers (GET)',
       path: '/headers',
       post: false,
       proc: tsProc,
     },
     {
+      id: 'grpcjs',
+      name: "+ processor-core (transport: 'grpc-js'), request headers (GET)",
+      path: '/grpcjs/headers',
+      post: false,
+      proc: grpcJsProc,
+    },
+    {
+      id: 'go1',
       name: '+ Go reference ext_proc (grpc-go, GOMAXPROCS=1), request headers (GET)',
       path: '/go1/headers',
       post: false,
       proc: go1,
     },
     {
+      id: 'go2',
       name: '+ Go reference ext_proc (grpc-go, GOMAXPROCS=2), request headers (GET)',
       path: '/go2/headers',
       post: false,
       proc: go2,
     },
-    { name: 'Envoy -> upstream (POST small body)', path: '/direct', post: true, proc: undefined },
+    { id: 'alonePost', name: 'Envoy -> upstream (POST small body)', path: '/direct', post: true },
     {
+      id: 'body',
       name: '+ processor-core, headers + BUFFERED body (POST)',
       path: '/body',
       post: true,
       proc: tsProc,
     },
   ];
+  const byId = (id: string): Scenario => scenarios.find((s) => s.id === id)!;
   const pids = (proc: ChildProcess | undefined) => ({
     envoy: envoyPid(),
     proc: proc?.pid,
@@ -258,35 +296,37 @@ async function main(): Promise<void> {
     for (const s of scenarios) {
       await load(base + s.path, WARMUP, s.post);
       const r = await withCpu(pids(s.proc), () => load(base + s.path, DURATION, s.post));
-      rows.push({ name: s.name, ...r });
+      rows.push({ id: s.id, name: s.name, ...r });
     }
-    const fixed = [];
-    for (const s of [scenarios[0]!, scenarios[1]!, scenarios[2]!]) {
-      await fixedRate(base + s.path, FIXED_RATE, DURATION, s.post ? { body: POST_BODY } : {});
+    const fixed: (FixedRateResult & { id: string; name: string })[] = [];
+    for (const s of ['alone', 'ts', 'grpcjs', 'go1'].map(byId)) {
+      await fixedRate(base + s.path, FIXED_RATE, WARMUP, {});
       fixed.push({
+        id: s.id,
         name: s.name,
-        ...(await fixedRate(
-          base + s.path,
-          FIXED_RATE,
-          DURATION,
-          s.post ? { body: POST_BODY } : {},
-        )),
+        ...(await fixedRate(base + s.path, FIXED_RATE, DURATION, {})),
       });
     }
+    const row = (id: string): Row => rows.find((r) => r.id === id)!;
+    const fix = (id: string): FixedRateResult => fixed.find((r) => r.id === id)!;
 
     const cpu = cpus()[0]?.model ?? 'unknown';
+    const load1 = loadavg()[0]!.toFixed(2);
     console.log(
-      `\nmachine: ${cpus().length} CPUs, ${cpu}; node ${process.version}; Envoy --concurrency 1`,
+      `\nmachine: ${cpus().length} CPUs, ${cpu}; node ${process.version}; Envoy --concurrency 1; load average at the end ${load1}`,
     );
     console.log(
       `load: ${bin !== undefined ? `wrk -t1 -c${CONNECTIONS}` : `autocannon -c${CONNECTIONS}`}, ${DURATION}s per row after ${WARMUP}s warm-up\n`,
     );
-    const alone = (r: Row): Row => (r.name.includes('POST') ? rows[4]! : rows[0]!);
-    console.log('| scenario | requests/s | p50 ms | p99 ms | ratio to Envoy alone | non-2xx |');
-    console.log('|---|---:|---:|---:|---:|---:|');
+    const alone = (r: Row): Row => (r.name.includes('POST') ? row('alonePost') : row('alone'));
+    console.log(
+      '| scenario | requests/s | p50 ms | p99 ms | ratio to Envoy alone | ratio to Go (GOMAXPROCS=1) | non-2xx |',
+    );
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
     for (const r of rows) {
+      const toGo = r.name.includes('POST') ? '-' : (r.rps / row('go1').rps).toFixed(2);
       console.log(
-        `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} | ${(r.rps / alone(r).rps).toFixed(2)} | ${r.errors} |`,
+        `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} | ${(r.rps / alone(r).rps).toFixed(2)} | ${toGo} | ${r.errors} |`,
       );
     }
     console.log(
@@ -304,7 +344,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(
-      `\nfixed rate ${FIXED_RATE} req/s, 16 connections, ${DURATION}s (open loop, µs timer):\n`,
+      `\nfixed rate ${FIXED_RATE} req/s, 16 connections, ${DURATION}s after ${WARMUP}s warm-up (open loop, µs timer):\n`,
     );
     console.log('| scenario | achieved req/s | p50 ms | p99 ms | errors |');
     console.log('|---|---:|---:|---:|---:|');
@@ -312,17 +352,49 @@ async function main(): Promise<void> {
       console.log(
         `| ${f.name} | ${f.rps.toFixed(0)} | ${(f.p50us / 1000).toFixed(3)} | ${(f.p99us / 1000).toFixed(3)} | ${f.errors} |`,
       );
-    const added = (fixed[1]!.p50us - fixed[0]!.p50us) / 1000;
-    const addedGo = (fixed[2]!.p50us - fixed[0]!.p50us) / 1000;
-    const ratio = rows[1]!.rps / rows[0]!.rps;
+
+    const ts = row('ts');
+    const go = row('go1');
+    const verdict = (ok: boolean): string => (ok ? 'MET' : 'MISSED');
+    const lines: [string, string, boolean][] = [
+      [
+        'header processor >= 0.85 of Go requests/s',
+        (ts.rps / go.rps).toFixed(2),
+        ts.rps / go.rps >= 0.85,
+      ],
+      [
+        'processor CPU <= 45 µs per request',
+        `${ts.cpu!.procUs!.toFixed(0)} µs (Go ${go.cpu!.procUs!.toFixed(0)} µs, grpc-js transport ${row('grpcjs').cpu!.procUs!.toFixed(0)} µs)`,
+        ts.cpu!.procUs! <= 45,
+      ],
+      [
+        'Envoy CPU per request against it <= against Go',
+        `${ts.cpu!.envoyUs.toFixed(0)} vs ${go.cpu!.envoyUs.toFixed(0)} µs`,
+        ts.cpu!.envoyUs <= go.cpu!.envoyUs,
+      ],
+      [
+        `p99 at ${FIXED_RATE} req/s <= Go's`,
+        `${(fix('ts').p99us / 1000).toFixed(3)} vs ${(fix('go1').p99us / 1000).toFixed(3)} ms`,
+        fix('ts').p99us <= fix('go1').p99us,
+      ],
+      [
+        `p99 at -c${CONNECTIONS} <= 2x Go's`,
+        `${ts.p99ms.toFixed(2)} vs ${go.p99ms.toFixed(2)} ms (${(ts.p99ms / go.p99ms).toFixed(2)}x)`,
+        ts.p99ms <= 2 * go.p99ms,
+      ],
+    ];
+    console.log('\nissue 13 goals (same run; processor-core = the node:http2 transport row):\n');
+    for (const [what, value, ok] of lines) console.log(`- ${what}: ${value}: ${verdict(ok)}`);
+    const ratio = ts.rps / row('alone').rps;
+    const added = (fix('ts').p50us - fix('alone').p50us) / 1000;
     console.log(
-      `\nheader processor: ${(ratio * 100).toFixed(0)}% of Envoy-alone throughput (target >= 50%): ${ratio >= 0.5 ? 'MET' : 'MISSED'}`,
+      `\nheader processor: ${(ratio * 100).toFixed(0)}% of Envoy-alone throughput (target >= 50%): ${verdict(ratio >= 0.5)}`,
     );
     console.log(
-      `Go reference (reference, no target): ${((rows[2]!.rps / rows[0]!.rps) * 100).toFixed(0)}% (GOMAXPROCS=1), ${((rows[3]!.rps / rows[0]!.rps) * 100).toFixed(0)}% (GOMAXPROCS=2); added p50 ${addedGo.toFixed(3)} ms (GOMAXPROCS=1)`,
+      `Go reference: ${((go.rps / row('alone').rps) * 100).toFixed(0)}% (GOMAXPROCS=1), ${((row('go2').rps / row('alone').rps) * 100).toFixed(0)}% (GOMAXPROCS=2); added p50 ${((fix('go1').p50us - fix('alone').p50us) / 1000).toFixed(3)} ms (GOMAXPROCS=1)`,
     );
     console.log(
-      `added p50 at ${FIXED_RATE} req/s: ${added.toFixed(3)} ms (target <= 0.5 ms): ${added <= 0.5 ? 'MET' : 'MISSED'}`,
+      `added p50 at ${FIXED_RATE} req/s: ${added.toFixed(3)} ms (target <= 0.5 ms): ${verdict(added <= 0.5)}`,
     );
   } finally {
     await envoy.stop();

@@ -1,5 +1,6 @@
 // The benchmark ext_proc server (its own process): a header-mutating processor and the same
-// processor buffering the request body, selected per Envoy filter by gRPC metadata.
+// processor buffering the request body, selected per Envoy filter by gRPC metadata. The
+// transport (processor-core's node:http2 one or grpc-js) is the second argument.
 import {
   BaseProcessor,
   createExtProcServer,
@@ -26,9 +27,11 @@ class BodyProcessor extends HeaderProcessor {
   }
 }
 
+// argv: port [transport: http2 (default) | grpc-js]
 const server = createExtProcServer({
   host: '127.0.0.1',
   port: Number(process.argv[2]),
+  transport: process.argv[3] === 'grpc-js' ? 'grpc-js' : 'http2',
   logger: process.env.EDGE_BENCH_LOG !== undefined ? jsonLogger({ level: 'debug' }) : silentLogger,
   processors: [new HeaderProcessor(), new BodyProcessor()],
 });
