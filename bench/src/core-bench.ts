@@ -196,10 +196,12 @@ async function main(): Promise<void> {
   // EDGE_BENCH_CPU_PROF=DIR: the TS ext_proc server runs under `node --cpu-prof` (profile
   // written to DIR when the bench stops it).
   const prof = process.env.EDGE_BENCH_CPU_PROF;
+  // EDGE_BENCH_NODE_ARGS: extra node flags for the TS ext_proc server (e.g. V8 GC flags).
+  const nodeArgs = (process.env.EDGE_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const tsProc = await child(
     'processor-server.js',
     [procPort, 'http2'],
-    prof !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
+    [...nodeArgs, ...(prof !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
   );
   // The same processors on the grpc-js transport (what processor-core used before issue 13).
   const grpcJsPort = await freePort();
@@ -286,6 +288,11 @@ async function main(): Promise<void> {
     },
   ];
   const byId = (id: string): Scenario => scenarios.find((s) => s.id === id)!;
+  // EDGE_BENCH_ROWS=alone,ts,go1: measure only these rows (for quick iterations; the goal
+  // summary needs alone, ts, grpcjs, go1 and go2).
+  const wanted = process.env.EDGE_BENCH_ROWS?.split(',');
+  const selected =
+    wanted === undefined ? scenarios : scenarios.filter((s) => wanted.includes(s.id));
   const pids = (proc: ChildProcess | undefined) => ({
     envoy: envoyPid(),
     proc: proc?.pid,
@@ -293,13 +300,15 @@ async function main(): Promise<void> {
   });
   const rows: Row[] = [];
   try {
-    for (const s of scenarios) {
+    for (const s of selected) {
       await load(base + s.path, WARMUP, s.post);
       const r = await withCpu(pids(s.proc), () => load(base + s.path, DURATION, s.post));
       rows.push({ id: s.id, name: s.name, ...r });
     }
     const fixed: (FixedRateResult & { id: string; name: string })[] = [];
-    for (const s of ['alone', 'ts', 'grpcjs', 'go1'].map(byId)) {
+    for (const s of ['alone', 'ts', 'grpcjs', 'go1']
+      .map(byId)
+      .filter((x) => selected.includes(x))) {
       await fixedRate(base + s.path, FIXED_RATE, WARMUP, {});
       fixed.push({
         id: s.id,
@@ -308,6 +317,7 @@ async function main(): Promise<void> {
       });
     }
     const row = (id: string): Row => rows.find((r) => r.id === id)!;
+    const has = (...ids: string[]): boolean => ids.every((id) => rows.some((r) => r.id === id));
     const fix = (id: string): FixedRateResult => fixed.find((r) => r.id === id)!;
 
     const cpu = cpus()[0]?.model ?? 'unknown';
@@ -318,15 +328,17 @@ async function main(): Promise<void> {
     console.log(
       `load: ${bin !== undefined ? `wrk -t1 -c${CONNECTIONS}` : `autocannon -c${CONNECTIONS}`}, ${DURATION}s per row after ${WARMUP}s warm-up\n`,
     );
-    const alone = (r: Row): Row => (r.name.includes('POST') ? row('alonePost') : row('alone'));
+    const alone = (r: Row): Row | undefined =>
+      rows.find((x) => x.id === (r.name.includes('POST') ? 'alonePost' : 'alone'));
     console.log(
       '| scenario | requests/s | p50 ms | p99 ms | ratio to Envoy alone | ratio to Go (GOMAXPROCS=1) | non-2xx |',
     );
     console.log('|---|---:|---:|---:|---:|---:|---:|');
     for (const r of rows) {
-      const toGo = r.name.includes('POST') ? '-' : (r.rps / row('go1').rps).toFixed(2);
+      const toGo =
+        r.name.includes('POST') || !has('go1') ? '-' : (r.rps / row('go1').rps).toFixed(2);
       console.log(
-        `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} | ${(r.rps / alone(r).rps).toFixed(2)} | ${toGo} | ${r.errors} |`,
+        `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} | ${alone(r) !== undefined ? (r.rps / alone(r)!.rps).toFixed(2) : '-'} | ${toGo} | ${r.errors} |`,
       );
     }
     console.log(
@@ -353,6 +365,7 @@ async function main(): Promise<void> {
         `| ${f.name} | ${f.rps.toFixed(0)} | ${(f.p50us / 1000).toFixed(3)} | ${(f.p99us / 1000).toFixed(3)} | ${f.errors} |`,
       );
 
+    if (!has('alone', 'ts', 'grpcjs', 'go1', 'go2')) return;
     const ts = row('ts');
     const go = row('go1');
     const verdict = (ok: boolean): string => (ok ? 'MET' : 'MISSED');

@@ -1,5 +1,10 @@
 import type { SecureServerOptions } from 'node:http2';
-import { status as GrpcStatus, type ChannelOptions, type Server, type ServerCredentials } from '@grpc/grpc-js';
+import {
+  status as GrpcStatus,
+  type ChannelOptions,
+  type Server,
+  type ServerCredentials,
+} from '@grpc/grpc-js';
 import { HealthService } from './health';
 import { jsonLogger, type Logger } from './logger';
 import { ExtProcMetrics, type MetricsOptions } from './metrics';

@@ -50,7 +50,10 @@ export interface StreamRuntimeOptions {
  * The one place the per-stream defaults live: fail closed with 500, no applied header, no mode
  * enforcement. `defaultLogger` is the caller's (the server logs JSON, the harness is silent).
  */
-export function createStreamRuntime(opts: StreamRuntimeOptions, defaultLogger: Logger): StreamRuntime {
+export function createStreamRuntime(
+  opts: StreamRuntimeOptions,
+  defaultLogger: Logger,
+): StreamRuntime {
   return {
     logger: opts.logger ?? defaultLogger,
     errorPolicy: opts.errorPolicy ?? { status: 500 },

@@ -49,11 +49,17 @@ class GrpcJsCall extends StreamPump {
     });
     call.on('error', (err: Error & { code?: number }) => {
       if (err.code === GrpcStatus.CANCELLED) {
-        host.logger.debug({ requestId: ext.info.requestId, processor: ext.name }, 'ext_proc stream reset');
+        host.logger.debug(
+          { requestId: ext.info.requestId, processor: ext.name },
+          'ext_proc stream reset',
+        );
         this.end('cancelled');
         return;
       }
-      host.logger.warn({ err, requestId: ext.info.requestId, processor: ext.name }, 'ext_proc stream error');
+      host.logger.warn(
+        { err, requestId: ext.info.requestId, processor: ext.name },
+        'ext_proc stream error',
+      );
       this.end('error');
     });
   }

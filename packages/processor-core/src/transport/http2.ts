@@ -42,7 +42,10 @@ export interface TransportHost {
   /** Lower-case gRPC metadata key that selects the processor. */
   readonly selectorKey: string;
   /** A new ext_proc stream: its `ExtProcStream`, or why it is refused. */
-  open(selector: string | undefined, grpcMetadata: Record<string, string>): ExtProcStream | FrameError;
+  open(
+    selector: string | undefined,
+    grpcMetadata: Record<string, string>,
+  ): ExtProcStream | FrameError;
   /** The stream is over (called once per opened stream). */
   close(stream: ExtProcStream, outcome: StreamOutcome): void;
 }
@@ -86,8 +89,21 @@ function trailersOnly(stream: ServerHttp2Stream, code: GrpcStatus, details: stri
     },
     END_STREAM,
   );
-  // Discard whatever the client still sends; the stream closes when it ends or resets.
-  stream.resume();
+  closeIfPeerOpen(stream);
+}
+
+/**
+ * After a complete answer (trailers sent) while the client has not half-closed: close the
+ * stream with RST_STREAM(NO_ERROR), as grpc-go does (RFC 9113 §8.1), queued after the trailers.
+ * Otherwise Envoy resets each stream itself, and Node counts those resets against its
+ * rapid-reset guard.
+ */
+function closeIfPeerOpen(stream: ServerHttp2Stream): void {
+  // Not in this tick: an RST_STREAM submitted with the trailers overtakes them (Node 24).
+  if (!stream.readableEnded && !stream.destroyed) setImmediate(closeNoError, stream);
+}
+function closeNoError(stream: ServerHttp2Stream): void {
+  if (!stream.destroyed && !stream.closed) stream.close(h2c.NGHTTP2_NO_ERROR);
 }
 
 /** Stream event handlers, shared by every stream (`this` is the stream): no per-stream closures. */
@@ -106,6 +122,7 @@ function onError(this: Tagged, err: Error): void {
 function onWantTrailers(this: Tagged): void {
   const c = this[kCall];
   this.sendTrailers(c !== undefined ? c.trailers : OK_TRAILERS);
+  closeIfPeerOpen(this);
 }
 function onDrain(this: Tagged): void {
   this.resume();
@@ -428,7 +445,10 @@ export class Http2Transport {
         const res = this.host.health.check(service);
         if (res === undefined) return trailersOnly(stream, GrpcStatus.NOT_FOUND, 'unknown service');
         stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
-        stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
+        stream.once('wantTrailers', () => {
+          stream.sendTrailers(OK_TRAILERS);
+          closeIfPeerOpen(stream);
+        });
         write(res);
         stream.end();
         return;
