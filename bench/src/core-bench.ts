@@ -83,11 +83,22 @@ interface CpuUse {
   /** Whole machine: busy and steal as a share of all CPUs. */
   machineBusy: number;
   machineSteal: number;
+  /** GC pauses of a TS processor per 1000 requests (count, ms); undefined for the others. */
+  gcPerK: { count: number; ms: number } | undefined;
+}
+
+/** GC pauses so far of a TS ext_proc server (processor-server.ts answers 'gc' over IPC). */
+function gcStats(c: ChildProcess | undefined): Promise<{ count: number; ms: number } | undefined> {
+  if (c?.send === undefined || !c.connected) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    c.once('message', (m) => resolve(m as { count: number; ms: number }));
+    c.send('gc');
+  });
 }
 
 /** Runs `measure` and reads the CPU the given processes used meanwhile. */
 async function withCpu<T extends { rps: number }>(
-  pids: { envoy: number; proc: number | undefined; upstream: number },
+  pids: { envoy: number; proc: number | undefined; upstream: number; child?: ChildProcess },
   measure: () => Promise<T>,
 ): Promise<T & { cpu: CpuUse }> {
   const snap = (): {
@@ -103,9 +114,11 @@ async function withCpu<T extends { rps: number }>(
     m: machineCpu(),
     t: process.hrtime.bigint(),
   });
+  const ga = await gcStats(pids.child);
   const a = snap();
   const r = await measure();
   const b = snap();
+  const gb = await gcStats(pids.child);
   const wall = Number(b.t - a.t) / 1e9;
   const reqs = r.rps * wall;
   const us = (s: number): number => (s * 1e6) / reqs;
@@ -122,6 +135,10 @@ async function withCpu<T extends { rps: number }>(
       procCores: pids.proc !== undefined ? (b.p - a.p) / wall : undefined,
       machineBusy: (b.m.busy - a.m.busy) / mt,
       machineSteal: (b.m.steal - a.m.steal) / mt,
+      gcPerK:
+        ga !== undefined && gb !== undefined
+          ? { count: ((gb.count - ga.count) * 1000) / reqs, ms: ((gb.ms - ga.ms) * 1000) / reqs }
+          : undefined,
     },
   };
 }
@@ -297,6 +314,7 @@ async function main(): Promise<void> {
     envoy: envoyPid(),
     proc: proc?.pid,
     upstream: upstream.pid!,
+    child: proc,
   });
   const rows: Row[] = [];
   try {
@@ -305,7 +323,7 @@ async function main(): Promise<void> {
       const r = await withCpu(pids(s.proc), () => load(base + s.path, DURATION, s.post));
       rows.push({ id: s.id, name: s.name, ...r });
     }
-    const fixed: (FixedRateResult & { id: string; name: string })[] = [];
+    const fixed: (FixedRateResult & { id: string; name: string; cpu: CpuUse })[] = [];
     for (const s of ['alone', 'ts', 'grpcjs', 'go1']
       .map(byId)
       .filter((x) => selected.includes(x))) {
@@ -313,7 +331,7 @@ async function main(): Promise<void> {
       fixed.push({
         id: s.id,
         name: s.name,
-        ...(await fixedRate(base + s.path, FIXED_RATE, DURATION, {})),
+        ...(await withCpu(pids(s.proc), () => fixedRate(base + s.path, FIXED_RATE, DURATION, {}))),
       });
     }
     const row = (id: string): Row => rows.find((r) => r.id === id)!;
@@ -345,24 +363,28 @@ async function main(): Promise<void> {
       '\nCPU over each measured window (user + system, all threads; µs per request = CPU time / requests completed):\n',
     );
     console.log(
-      '| scenario | Envoy µs/req | processor µs/req | upstream µs/req | rest µs/req (wrk, other) | machine µs/req | Envoy cores | processor cores | machine busy | steal |',
+      '| scenario | Envoy µs/req | processor µs/req | upstream µs/req | rest µs/req (wrk, other) | machine µs/req | Envoy cores | processor cores | machine busy | steal | processor GC per 1k req (pauses / ms) |',
     );
-    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     const pct = (v: number): string => `${(v * 100).toFixed(0)} %`;
     for (const r of rows) {
       const c = r.cpu!;
       console.log(
-        `| ${r.name} | ${c.envoyUs.toFixed(0)} | ${c.procUs?.toFixed(0) ?? '-'} | ${c.upstreamUs.toFixed(0)} | ${c.restUs.toFixed(0)} | ${c.machineUs.toFixed(0)} | ${c.envoyCores.toFixed(2)} | ${c.procCores?.toFixed(2) ?? '-'} | ${pct(c.machineBusy)} | ${pct(c.machineSteal)} |`,
+        `| ${r.name} | ${c.envoyUs.toFixed(0)} | ${c.procUs?.toFixed(0) ?? '-'} | ${c.upstreamUs.toFixed(0)} | ${c.restUs.toFixed(0)} | ${c.machineUs.toFixed(0)} | ${c.envoyCores.toFixed(2)} | ${c.procCores?.toFixed(2) ?? '-'} | ${pct(c.machineBusy)} | ${pct(c.machineSteal)} | ${c.gcPerK !== undefined ? `${c.gcPerK.count.toFixed(1)} / ${c.gcPerK.ms.toFixed(1)}` : '-'} |`,
       );
     }
     console.log(
       `\nfixed rate ${FIXED_RATE} req/s, 16 connections, ${DURATION}s after ${WARMUP}s warm-up (open loop, µs timer):\n`,
     );
-    console.log('| scenario | achieved req/s | p50 ms | p99 ms | errors |');
-    console.log('|---|---:|---:|---:|---:|');
+    console.log(
+      '| scenario | achieved req/s | p50 ms | p99 ms | errors | Envoy µs/req | processor µs/req | processor GC per 1k req | machine busy |',
+    );
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    const gc = (c: CpuUse): string =>
+      c.gcPerK !== undefined ? `${c.gcPerK.count.toFixed(1)} / ${c.gcPerK.ms.toFixed(1)} ms` : '-';
     for (const f of fixed)
       console.log(
-        `| ${f.name} | ${f.rps.toFixed(0)} | ${(f.p50us / 1000).toFixed(3)} | ${(f.p99us / 1000).toFixed(3)} | ${f.errors} |`,
+        `| ${f.name} | ${f.rps.toFixed(0)} | ${(f.p50us / 1000).toFixed(3)} | ${(f.p99us / 1000).toFixed(3)} | ${f.errors} | ${f.cpu.envoyUs.toFixed(0)} | ${f.cpu.procUs?.toFixed(0) ?? '-'} | ${gc(f.cpu)} | ${pct(f.cpu.machineBusy)} |`,
       );
 
     if (!has('alone', 'ts', 'grpcjs', 'go1', 'go2')) return;

@@ -1,6 +1,7 @@
 // The benchmark ext_proc server (its own process): a header-mutating processor and the same
 // processor buffering the request body, selected per Envoy filter by gRPC metadata. The
 // transport (processor-core's node:http2 one or grpc-js) is the second argument.
+import { PerformanceObserver } from 'node:perf_hooks';
 import {
   BaseProcessor,
   createExtProcServer,
@@ -49,3 +50,16 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     void server.shutdown({ graceMs: 500 }).finally(() => process.exit(0));
   });
 }
+
+// GC pauses of this process, read by the bench over IPC ('gc' -> { count, ms }).
+let gcCount = 0;
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcCount++;
+    gcMs += e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
+process.on('message', (m) => {
+  if (m === 'gc') process.send?.({ count: gcCount, ms: gcMs });
+});

@@ -1,6 +1,6 @@
 import { credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { extProc, type envoyCore } from '@edge/protos';
-import { silentLogger, type Logger } from '../logger';
+import { silentLogger } from '../logger';
 import { asComposition, type AnyProcessor, type Composition } from '../processor';
 import { DEFAULT_SELECTOR_KEY } from '../server';
 import {

@@ -4,7 +4,6 @@ import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } f
 import { afterEach, describe, expect, it } from 'vitest';
 import { extProc } from '@edge/protos';
 import { silentLogger } from '../logger';
-import type { Processor } from '../processor';
 import { createExtProcServer, type ExtProcServer, type ExtProcServerOptions } from '../server';
 import type { StreamOutcome } from '../stream';
 import { toHeaderMap } from '../testing/harness';

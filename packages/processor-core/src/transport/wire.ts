@@ -113,7 +113,6 @@ export function parseGrpcTimeout(value: string | string[] | undefined): number |
 
 /** grpc-message is percent-encoded: everything outside printable ASCII, and '%' itself. */
 export function encodeGrpcMessage(s: string): string {
-  // eslint-disable-next-line no-control-regex
   if (!/[^\x20-\x24\x26-\x7e]/.test(s)) return s;
   let out = '';
   for (const b of Buffer.from(s, 'utf8')) {
