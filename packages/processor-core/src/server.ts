@@ -7,7 +7,7 @@ import {
 } from '@grpc/grpc-js';
 import { HealthService } from './health';
 import { jsonLogger, type Logger } from './logger';
-import { ExtProcMetrics, type MetricsOptions } from './metrics';
+import { ExtProcMetrics, type MetricsOptions, type StreamCounts } from './metrics';
 import { asComposition, type AnyProcessor, type Composition, type ErrorPolicy } from './processor';
 import {
   createStreamRuntime,
@@ -131,12 +131,6 @@ export function createExtProcServer(options: ExtProcServerOptions): ExtProcServe
   return new ExtProcServerImpl(options);
 }
 
-interface StreamMetrics {
-  active: { inc(): void; dec(): void };
-  total: { inc(): void };
-  errored: { inc(): void };
-}
-
 class ExtProcServerImpl implements ExtProcServer, TransportHost {
   readonly health: HealthService;
   readonly metrics: ExtProcMetrics | undefined;
@@ -146,8 +140,8 @@ class ExtProcServerImpl implements ExtProcServer, TransportHost {
   private readonly transport: Http2Transport | GrpcJsTransport;
   private readonly rt: StreamRuntime;
   private readonly byName = new Map<string, Composition>();
-  /** Per-composition metric children, resolved once (no label lookups per stream). */
-  private readonly streamMetrics = new Map<string, StreamMetrics>();
+  /** Per-composition stream counts (plain numbers; the metrics read them when collected). */
+  private readonly streamMetrics = new Map<string, StreamCounts>();
   private readonly fallback: Composition | undefined;
   private readonly max: number;
   private readonly streams = new Set<ExtProcStream>();
@@ -174,11 +168,7 @@ class ExtProcServerImpl implements ExtProcServer, TransportHost {
     this.rt = createStreamRuntime({ ...opts, metrics: this.metrics }, this.logger);
     if (this.metrics !== undefined) {
       for (const name of this.byName.keys()) {
-        this.streamMetrics.set(name, {
-          active: this.metrics.streamsActive.labels(name),
-          total: this.metrics.streamsTotal.labels(name),
-          errored: this.metrics.streamsErrored.labels(name),
-        });
+        this.streamMetrics.set(name, this.metrics.streams(name));
       }
     }
     this.health = new HealthService([EXT_PROC_SERVICE, ...this.byName.keys()]);
@@ -274,8 +264,8 @@ class ExtProcServerImpl implements ExtProcServer, TransportHost {
     this.streams.add(stream);
     const m = this.streamMetrics.get(comp.name);
     if (m !== undefined) {
-      m.active.inc();
-      m.total.inc();
+      m.active++;
+      m.total++;
     }
     return stream;
   }
@@ -287,8 +277,8 @@ class ExtProcServerImpl implements ExtProcServer, TransportHost {
     this.streams.delete(stream);
     const m = this.streamMetrics.get(stream.name);
     if (m !== undefined) {
-      m.active.dec();
-      if (outcome === 'error' || stream.errored) m.errored.inc();
+      m.active--;
+      if (outcome === 'error' || stream.errored) m.errored++;
     }
   }
 
