@@ -81,9 +81,12 @@ function call(
     stream.on('response', (h) => {
       out.headers = h;
       out.status = h[':status'];
+      if (h['grpc-status'] !== undefined) stream.close(constants.NGHTTP2_CANCEL);
     });
+    // Like Envoy: once the status is in, the stream is over (Envoy resets it).
     stream.on('trailers', (t) => {
       out.trailers = t;
+      stream.close(constants.NGHTTP2_CANCEL);
     });
     stream.on('data', (c: Buffer) => {
       const msgs: Buffer[] = [];

@@ -89,21 +89,9 @@ function trailersOnly(stream: ServerHttp2Stream, code: GrpcStatus, details: stri
     },
     END_STREAM,
   );
-  closeIfPeerOpen(stream);
-}
-
-/**
- * After a complete answer (trailers sent) while the client has not half-closed: close the
- * stream with RST_STREAM(NO_ERROR), as grpc-go does (RFC 9113 §8.1), queued after the trailers.
- * Otherwise Envoy resets each stream itself, and Node counts those resets against its
- * rapid-reset guard.
- */
-function closeIfPeerOpen(stream: ServerHttp2Stream): void {
-  // Not in this tick: an RST_STREAM submitted with the trailers overtakes them (Node 24).
-  if (!stream.readableEnded && !stream.destroyed) setImmediate(closeNoError, stream);
-}
-function closeNoError(stream: ServerHttp2Stream): void {
-  if (!stream.destroyed && !stream.closed) stream.close(h2c.NGHTTP2_NO_ERROR);
+  // Discard whatever the client still sends; the stream closes when the client ends or
+  // resets it (Envoy resets it as soon as it has the status).
+  stream.resume();
 }
 
 /** Stream event handlers, shared by every stream (`this` is the stream): no per-stream closures. */
@@ -122,7 +110,6 @@ function onError(this: Tagged, err: Error): void {
 function onWantTrailers(this: Tagged): void {
   const c = this[kCall];
   this.sendTrailers(c !== undefined ? c.trailers : OK_TRAILERS);
-  closeIfPeerOpen(this);
 }
 function onDrain(this: Tagged): void {
   this.resume();
@@ -445,10 +432,7 @@ export class Http2Transport {
         const res = this.host.health.check(service);
         if (res === undefined) return trailersOnly(stream, GrpcStatus.NOT_FOUND, 'unknown service');
         stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
-        stream.once('wantTrailers', () => {
-          stream.sendTrailers(OK_TRAILERS);
-          closeIfPeerOpen(stream);
-        });
+        stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
         write(res);
         stream.end();
         return;
