@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildEnvoyConfig } from '@edge/processor-core/testing';
 import { freePort, infraBackend } from '@edge/testkit';
+import { procCpuSeconds } from './cpu';
 import { autocannon, fixedRate, wrk, wrkBin, type FixedRateResult } from './load';
 
 const run = promisify(execFile);
@@ -39,14 +40,7 @@ interface Scenario {
   proc?: ChildProcess;
 }
 
-/** CPU seconds (user + system, all threads) of one process so far, from /proc/<pid>/stat. */
-const CLK_TCK = 100; // USER_HZ: 100 on every Linux ABI Node ships for.
-function procCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
+const CLK_TCK = 100; // USER_HZ, for /proc/stat.
 
 /** Whole-machine busy and steal seconds (all CPUs) from /proc/stat's `cpu` line. */
 function machineCpu(): { busy: number; steal: number; total: number } {
