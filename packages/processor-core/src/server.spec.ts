@@ -60,6 +60,20 @@ describe.each(['http2', 'grpc-js'] as const)('createExtProcServer (transport %s)
     expect((await h.end()).code).toBe(status.OK);
   });
 
+  it('gives processors the stream's gRPC initial metadata (no pseudo or transport headers)', async () => {
+    let seen: Readonly<Record<string, string>> = {};
+    const { address } = await start({
+      processor: { name: 'md', onRequestHeaders: (ctx) => void (seen = ctx.grpcMetadata) },
+    });
+    const h = connectHarness({ address, metadata: { 'x-route': 'r1' } });
+    await h.requestHeaders(GET);
+    await h.end();
+    expect(seen['x-route']).toBe('r1');
+    expect(Object.keys(seen).some((k) => k.startsWith(':'))).toBe(false);
+    expect(seen['content-type']).toBeUndefined();
+    expect(seen.te).toBeUndefined();
+  });
+
   it('selects a processor per filter by gRPC metadata; unknown names are refused', async () => {
     const { address } = await start({ processors: [tagger('a'), tagger('b')] });
     const b = connectHarness({ address, processor: 'b' });

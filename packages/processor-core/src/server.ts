@@ -227,7 +227,10 @@ class ExtProcServerImpl implements ExtProcServer, TransportHost {
   }
 
   /** TransportHost: a new ext_proc stream, or why it is refused. */
-  open(selector: string | undefined, md: Record<string, string>): ExtProcStream | FrameError {
+  open(
+    selector: string | undefined,
+    md: Readonly<Record<string, string>> | undefined,
+  ): ExtProcStream | FrameError {
     if (this.draining)
       return this.refuse(GrpcStatus.UNAVAILABLE, 'draining', 'server is shutting down');
     if (this.streams.size >= this.max) {

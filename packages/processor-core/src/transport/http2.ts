@@ -44,7 +44,7 @@ export interface TransportHost {
   /** A new ext_proc stream: its `ExtProcStream`, or why it is refused. */
   open(
     selector: string | undefined,
-    grpcMetadata: Record<string, string>,
+    grpcMetadata: Readonly<Record<string, string>> | undefined,
   ): ExtProcStream | FrameError;
   /** The stream is over (called once per opened stream). */
   close(stream: ExtProcStream, outcome: StreamOutcome): void;
@@ -118,7 +118,7 @@ function onDrain(this: Tagged): void {
 /** One ext_proc stream on HTTP/2. */
 class Http2Call extends StreamPump {
   private readonly reader: FrameReader;
-  private readonly messages: Buffer[] = [];
+  private readonly messages: Uint8Array[] = [];
   private responded = false;
   private done = false;
   private timer: NodeJS.Timeout | undefined;
@@ -383,28 +383,22 @@ export class Http2Transport {
     headers: IncomingHttpHeaders,
     deadlineMs: number | undefined,
   ): void {
-    const md: Record<string, string> = {};
-    for (const k in headers) {
-      if (k.charCodeAt(0) === 58 /* ':' */ || SKIPPED_METADATA.has(k) || k.endsWith('-bin'))
-        continue;
-      const v = headers[k];
-      if (typeof v === 'string') md[k] = v;
-      else if (Array.isArray(v)) md[k] = v.join(', ');
-    }
-    const sel = md[this.host.selectorKey];
-    const opened = this.host.open(sel, md);
+    const sel = headers[this.host.selectorKey];
+    const opened = this.host.open(typeof sel === 'string' ? sel : sel?.[0], undefined);
     if (!(opened instanceof ExtProcStream)) {
       trailersOnly(stream, opened.code, opened.details);
       return;
     }
     stream.off('error', ignoreError);
+    // The metadata record is built only if a processor reads ctx.grpcMetadata.
+    opened.info.setLazyGrpcMetadata(headers, grpcMetadataOf);
     new Http2Call(this, stream, opened, deadlineMs);
   }
 
   /** grpc.health.v1 Check (unary) and Watch (server streaming). */
   private healthCall(stream: ServerHttp2Stream, watch: boolean): void {
     const reader = new FrameReader(64 * 1024);
-    const msgs: Buffer[] = [];
+    const msgs: Uint8Array[] = [];
     let started = false;
     stream.on('data', (chunk: Buffer) => {
       if (started) return;
@@ -457,6 +451,18 @@ export class Http2Transport {
 }
 
 function ignoreError(): void {}
+
+/** The gRPC metadata of a stream: its headers minus pseudo, transport and binary ones. */
+function grpcMetadataOf(headers: IncomingHttpHeaders): Record<string, string> {
+  const md: Record<string, string> = {};
+  for (const k in headers) {
+    if (k.charCodeAt(0) === 58 /* ':' */ || SKIPPED_METADATA.has(k) || k.endsWith('-bin')) continue;
+    const v = headers[k];
+    if (typeof v === 'string') md[k] = v;
+    else if (Array.isArray(v)) md[k] = v.join(', ');
+  }
+  return md;
+}
 
 // What grpc-js strips from a server call's metadata, and transport-level headers.
 const SKIPPED_METADATA = new Set([
