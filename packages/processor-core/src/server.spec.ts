@@ -60,7 +60,7 @@ describe.each(['http2', 'grpc-js'] as const)('createExtProcServer (transport %s)
     expect((await h.end()).code).toBe(status.OK);
   });
 
-  it('gives processors the stream's gRPC initial metadata (no pseudo or transport headers)', async () => {
+  it('gives processors the stream gRPC initial metadata (no pseudo or transport headers)', async () => {
     let seen: Readonly<Record<string, string>> = {};
     const { address } = await start({
       processor: { name: 'md', onRequestHeaders: (ctx) => void (seen = ctx.grpcMetadata) },
