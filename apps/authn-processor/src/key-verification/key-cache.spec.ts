@@ -52,10 +52,9 @@ describe('KeyCache', () => {
     const long = cache.cacheKey('long', 's');
     cache.set(short, principal(), 1_000);
     cache.set(long, principal(), 3_600_000); // capped at 5 s
-    // lru-cache's rule: an entry is fresh while its age <= its TTL.
-    clock.advance(1_000);
+    clock.advance(999);
     expect(cache.get(short)).toBeDefined();
-    clock.advance(1);
+    clock.advance(1); // gone exactly at its expiry instant
     expect(cache.get(short)).toBeUndefined();
     clock.advance(3_999);
     expect(cache.get(long)).toBeDefined();
@@ -94,7 +93,7 @@ describe('KeyCache', () => {
     cache.set(a, principal(), 1_000);
     cache.set(a, principal(), 1_000); // overwrite: still one entry, still indexed
     cache.set(a2, principal(), 1_000);
-    clock.advance(1_001);
+    clock.advance(1_000);
     expect(cache.get(a)).toBeUndefined(); // expired and dropped from the index
     expect(cache.invalidateKeyId('a')).toBe(1); // only a2 was left
     expect(cache.size).toBe(0);

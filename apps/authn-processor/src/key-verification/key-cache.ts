@@ -12,6 +12,8 @@ export interface KeyCacheOptions {
 interface Entry {
   readonly keyId: string;
   readonly principal: Principal;
+  /** Epoch ms; the entry is gone from this instant on (exact, unlike the LRU's own TTL check). */
+  readonly expiresAt: number;
 }
 
 /**
@@ -35,7 +37,7 @@ export class KeyCache {
   private gen = 0;
 
   constructor(
-    clock: Clock,
+    private readonly clock: Clock,
     private readonly opts: KeyCacheOptions,
   ) {
     this.entries = new LRUCache<string, Entry>({
@@ -54,7 +56,14 @@ export class KeyCache {
 
   /** The principal, or undefined when absent or expired (an expired entry is dropped). */
   get(cacheKey: string): Principal | undefined {
-    return this.entries.get(cacheKey)?.principal;
+    const e = this.entries.get(cacheKey);
+    if (e === undefined) return undefined;
+    // lru-cache keeps an entry while its age <= ttl; a key expiring at T must not pass at T.
+    if (this.clock.now() >= e.expiresAt) {
+      this.entries.delete(cacheKey);
+      return undefined;
+    }
+    return e.principal;
   }
 
   /** Stores a positive result for at most `ttlMs` (capped by the configured TTL). */
@@ -62,7 +71,7 @@ export class KeyCache {
     const ttl = Math.min(ttlMs, this.opts.maxTtlMs);
     if (ttl <= 0) return;
     const keyId = cacheKey.slice(0, cacheKey.indexOf('\u0000'));
-    this.entries.set(cacheKey, { keyId, principal }, { ttl });
+    this.entries.set(cacheKey, { keyId, principal, expiresAt: this.clock.now() + ttl }, { ttl });
     let set = this.byKeyId.get(keyId);
     if (set === undefined) {
       set = new Set();
