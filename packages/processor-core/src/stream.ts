@@ -293,7 +293,7 @@ export class ExtProcStream {
       const p = procs[i]!;
       const fn = (p as Record<HookName, HookFn | undefined>)[hook];
       if (fn === undefined) continue;
-      const t0 = performance.now();
+      const t0 = this.pm[i] !== undefined ? performance.now() : 0;
       let ret: void | Promise<void>;
       try {
         ret = fn.call(p, this.ctxs[i]!, phase);

@@ -60,15 +60,17 @@ export interface Http2TransportOptions {
   tls: SecureServerOptions | undefined;
 }
 
+// The fewest headers a gRPC answer needs (Envoy decodes every one); grpc-accept-encoding is
+// sent with errors, where it matters (a refused grpc-encoding).
 const RESPONSE_HEADERS: OutgoingHttpHeaders = {
   ':status': 200,
   'content-type': 'application/grpc',
-  'grpc-accept-encoding': 'identity',
 };
 const OK_TRAILERS: OutgoingHttpHeaders = { 'grpc-status': '0' };
 const WAIT_FOR_TRAILERS = { waitForTrailers: true };
 const END_STREAM = { endStream: true };
 const kCall = Symbol('edge.extProcCall');
+const MESSAGES: Uint8Array[] = [];
 type Tagged = ServerHttp2Stream & { [kCall]?: Http2Call };
 
 // Untouched phases answer with the same few bytes every time: encode them once.
@@ -84,6 +86,7 @@ function trailersOnly(stream: ServerHttp2Stream, code: GrpcStatus, details: stri
   stream.respond(
     {
       ...RESPONSE_HEADERS,
+      'grpc-accept-encoding': 'identity',
       'grpc-status': String(code),
       'grpc-message': encodeGrpcMessage(details),
     },
@@ -118,7 +121,6 @@ function onDrain(this: Tagged): void {
 /** One ext_proc stream on HTTP/2. */
 class Http2Call extends StreamPump {
   private readonly reader: FrameReader;
-  private readonly messages: Uint8Array[] = [];
   private responded = false;
   private done = false;
   private timer: NodeJS.Timeout | undefined;
@@ -136,7 +138,6 @@ class Http2Call extends StreamPump {
     h2.on('data', onData);
     h2.on('end', onEnd);
     h2.on('close', onClose);
-    h2.on('error', onError);
     if (deadlineMs !== undefined) {
       this.timer = setTimeout(() => {
         this.t.host.logger.debug(
@@ -150,7 +151,8 @@ class Http2Call extends StreamPump {
 
   onData(chunk: Buffer): void {
     if (this.done) return;
-    const msgs = this.messages;
+    // One scratch list for every stream: 'data' handlers run one at a time, never nested.
+    const msgs = MESSAGES;
     const err = this.reader.push(chunk, msgs);
     if (err !== undefined) {
       msgs.length = 0;
@@ -340,7 +342,8 @@ export class Http2Transport {
   };
 
   private readonly onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
-    stream.on('error', ignoreError);
+    // The one error handler, before anything can fail (it is a no-op until a call is attached).
+    stream.on('error', onError);
     if (headers[':method'] !== 'POST') {
       stream.respond({ ':status': 405 }, END_STREAM);
       stream.resume();
@@ -389,7 +392,6 @@ export class Http2Transport {
       trailersOnly(stream, opened.code, opened.details);
       return;
     }
-    stream.off('error', ignoreError);
     // The metadata record is built only if a processor reads ctx.grpcMetadata.
     opened.info.setLazyGrpcMetadata(headers, grpcMetadataOf);
     new Http2Call(this, stream, opened, deadlineMs);
@@ -449,8 +451,6 @@ export class Http2Transport {
     });
   }
 }
-
-function ignoreError(): void {}
 
 /** The gRPC metadata of a stream: its headers minus pseudo, transport and binary ones. */
 function grpcMetadataOf(headers: IncomingHttpHeaders): Record<string, string> {
