@@ -1,6 +1,10 @@
 // Conformance of the node:http2 ext_proc transport at the protocol edges Envoy can observe,
 // driven by a raw HTTP/2 client (frames, headers and trailers as sent on the wire).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { extProc } from '@edge/protos';
 import { silentLogger } from '../logger';
@@ -359,5 +363,40 @@ describe('node:http2 transport: what Envoy sees', () => {
     expect(goaway).toBe(false);
     await until(() => server.activeStreams === 0);
     expect(grpcStatus(await call(s, { body: [headersMessage()] }).done)).toBe(GrpcStatus.OK);
+  });
+
+  it('serves over TLS with the `tls` option (h2 via ALPN)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pc-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const { server } = await start({ tls: { key: readFileSync(join(dir, 'key.pem')), cert } });
+    const s = connect(`https://localhost:${server.port}`, { ca: cert });
+    s.on('error', () => undefined);
+    sessions.push(s);
+    const o = await call(s, { body: [headersMessage()], end: false }).done;
+    expect(grpcStatus(o)).toBe(GrpcStatus.OK);
+    expect(o.responses[0]!.response?.$case).toBe('requestHeaders');
   });
 });
