@@ -156,32 +156,18 @@ export class ExtProcStream {
     const r = req.request;
     if (r === undefined) return NOTHING;
     const observing = req.observabilityMode;
-    let out: extProc.ProcessingResponse | Promise<extProc.ProcessingResponse>;
-    let more: boolean;
+    let more = true;
     try {
       more = this.dispatch(req, r);
-      out = this.runHooks(0);
+      return this.runHooks(0, more, observing);
     } catch (err) {
+      // A bug in the driver itself (not a hook): answer per policy rather than hang Envoy.
       this.rt.logger.error(
         { err, requestId: this.info.requestId, processor: this.comp.name },
         'ext_proc dispatch failed',
       );
-      more = true;
-      out = this.phase.build();
+      return this.step(this.phase.build(), more, observing);
     }
-    if (out instanceof Promise) {
-      return out.then(
-        (res) => this.step(res, more, observing),
-        (err: unknown) => {
-          this.rt.logger.error(
-            { err, requestId: this.info.requestId, processor: this.comp.name },
-            'ext_proc async dispatch failed',
-          );
-          return this.step(this.phase.build(), more, observing);
-        },
-      );
-    }
-    return this.step(out, more, observing);
   }
 
   private step(res: extProc.ProcessingResponse, more: boolean, observing: boolean): StreamStep {
@@ -285,7 +271,12 @@ export class ExtProcStream {
     }
   }
 
-  private runHooks(from: number): extProc.ProcessingResponse | Promise<extProc.ProcessingResponse> {
+  /** Runs the phase's hooks from processor `from` on; `more`/`observing` go into the step. */
+  private runHooks(
+    from: number,
+    more: boolean,
+    observing: boolean,
+  ): StreamStep | Promise<StreamStep> {
     const procs = this.procs;
     const phase = this.phase;
     const hook = HOOK_OF[phase.kind];
@@ -304,30 +295,41 @@ export class ExtProcStream {
         continue;
       }
       if (ret !== undefined && typeof (ret as { then?: unknown }).then === 'function') {
-        return this.awaitHook(ret, i, t0);
+        return this.awaitHook(ret, i, t0, more, observing);
       }
       this.observe(i, t0);
       this.applied[i] = true;
       if (phase.responded) break;
     }
-    return this.finish();
+    return this.step(this.finish(), more, observing);
   }
 
   private async awaitHook(
     ret: Promise<void>,
     i: number,
     t0: number,
-  ): Promise<extProc.ProcessingResponse> {
+    more: boolean,
+    observing: boolean,
+  ): Promise<StreamStep> {
     try {
       await ret;
       this.applied[i] = true;
     } catch (err) {
       this.hookFailed(i, err);
     }
-    this.observe(i, t0);
-    if (this.ended) return this.phase.build();
-    if (this.phase.responded) return this.finish();
-    return this.runHooks(i + 1);
+    try {
+      this.observe(i, t0);
+      if (this.ended) return NOTHING;
+      if (this.phase.responded) return this.step(this.finish(), more, observing);
+      const next = this.runHooks(i + 1, more, observing);
+      return next instanceof Promise ? await next : next;
+    } catch (err) {
+      this.rt.logger.error(
+        { err, requestId: this.info.requestId, processor: this.comp.name },
+        'ext_proc async dispatch failed',
+      );
+      return this.step(this.phase.build(), more, observing);
+    }
   }
 
   private observe(i: number, t0: number): void {
