@@ -20,6 +20,12 @@ const DURATION = Number(process.env.EDGE_BENCH_SECONDS ?? 10);
 const WARMUP = Number(process.env.EDGE_BENCH_WARMUP_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.EDGE_BENCH_CONNECTIONS ?? 32);
 const FIXED_RATE = Number(process.env.EDGE_BENCH_RATE ?? 1000);
+const ROUNDS = Number(process.env.EDGE_BENCH_ROUNDS ?? 1);
+
+/** The element with the median value of `key` (the lower middle for an even count). */
+function medianBy<T>(xs: T[], key: (x: T) => number): T {
+  return [...xs].sort((a, b) => key(a) - key(b))[Math.floor((xs.length - 1) / 2)]!;
+}
 const POST_BODY = JSON.stringify({ hello: 'world', items: [1, 2, 3], note: 'a small JSON body' });
 
 interface Row {
@@ -312,21 +318,42 @@ async function main(): Promise<void> {
   });
   const rows: Row[] = [];
   try {
-    for (const s of selected) {
-      await load(base + s.path, WARMUP, s.post);
-      const r = await withCpu(pids(s.proc), () => load(base + s.path, DURATION, s.post));
-      rows.push({ id: s.id, name: s.name, ...r });
+    // Rows run round-robin EDGE_BENCH_ROUNDS times; each row reports its median round (by
+    // req/s, or by p99 at the fixed rate), so one load spike on a shared box moves one round.
+    const rounds = new Map<string, Row[]>(selected.map((s) => [s.id, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const s of selected) {
+        await load(base + s.path, WARMUP, s.post);
+        const r = await withCpu(pids(s.proc), () => load(base + s.path, DURATION, s.post));
+        rounds.get(s.id)!.push({ id: s.id, name: s.name, ...r });
+      }
     }
-    const fixed: (FixedRateResult & { id: string; name: string; cpu: CpuUse })[] = [];
-    for (const s of ['alone', 'ts', 'grpcjs', 'go1']
-      .map(byId)
-      .filter((x) => selected.includes(x))) {
-      await fixedRate(base + s.path, FIXED_RATE, WARMUP, {});
-      fixed.push({
-        id: s.id,
-        name: s.name,
-        ...(await withCpu(pids(s.proc), () => fixedRate(base + s.path, FIXED_RATE, DURATION, {}))),
-      });
+    for (const s of selected) rows.push(medianBy(rounds.get(s.id)!, (r) => r.rps));
+    type Fixed = FixedRateResult & { id: string; name: string; cpu: CpuUse };
+    const fixedIds = ['alone', 'ts', 'grpcjs', 'go1'].map(byId).filter((x) => selected.includes(x));
+    const fixedRounds = new Map<string, Fixed[]>(fixedIds.map((s) => [s.id, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const s of fixedIds) {
+        await fixedRate(base + s.path, FIXED_RATE, WARMUP, {});
+        fixedRounds.get(s.id)!.push({
+          id: s.id,
+          name: s.name,
+          ...(await withCpu(pids(s.proc), () =>
+            fixedRate(base + s.path, FIXED_RATE, DURATION, {}),
+          )),
+        });
+      }
+    }
+    const fixed = fixedIds.map((s) => medianBy(fixedRounds.get(s.id)!, (f) => f.p99us));
+    if (ROUNDS > 1) {
+      console.log(`\nevery round (req/s; processor µs/req; p99 ms at ${FIXED_RATE} req/s):`);
+      for (const s of selected) {
+        const rs = rounds.get(s.id)!;
+        const fs = fixedRounds.get(s.id);
+        console.log(
+          `- ${s.name}: ${rs.map((r) => `${r.rps.toFixed(0)}; ${r.cpu?.procUs?.toFixed(0) ?? '-'} µs`).join(' / ')}${fs !== undefined ? `; p99 ${fs.map((f) => (f.p99us / 1000).toFixed(2)).join(' / ')}` : ''}`,
+        );
+      }
     }
     const row = (id: string): Row => rows.find((r) => r.id === id)!;
     const has = (...ids: string[]): boolean => ids.every((id) => rows.some((r) => r.id === id));
@@ -338,7 +365,7 @@ async function main(): Promise<void> {
       `\nmachine: ${cpus().length} CPUs, ${cpu}; node ${process.version}; Envoy --concurrency 1; load average at the end ${load1}`,
     );
     console.log(
-      `load: ${bin !== undefined ? `wrk -t1 -c${CONNECTIONS}` : `autocannon -c${CONNECTIONS}`}, ${DURATION}s per row after ${WARMUP}s warm-up\n`,
+      `load: ${bin !== undefined ? `wrk -t1 -c${CONNECTIONS}` : `autocannon -c${CONNECTIONS}`}, ${DURATION}s per row after ${WARMUP}s warm-up, ${ROUNDS} round(s) round-robin, median round shown\n`,
     );
     const alone = (r: Row): Row | undefined =>
       rows.find((x) => x.id === (r.name.includes('POST') ? 'alonePost' : 'alone'));
