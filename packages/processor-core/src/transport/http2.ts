@@ -115,7 +115,9 @@ function onWantTrailers(this: Tagged): void {
   this.sendTrailers(c !== undefined ? c.trailers : OK_TRAILERS);
 }
 function onDrain(this: Tagged): void {
-  this.resume();
+  const c = this[kCall];
+  if (c !== undefined) c.waitingDrain = false;
+  if (c === undefined || c.backlog < 16) this.resume();
 }
 
 /** One ext_proc stream on HTTP/2. */
@@ -125,6 +127,8 @@ class Http2Call extends StreamPump {
   private done = false;
   private timer: NodeJS.Timeout | undefined;
   trailers: OutgoingHttpHeaders = OK_TRAILERS;
+  /** Writing is backpressured: reading stays paused until 'drain'. */
+  waitingDrain = false;
 
   constructor(
     private readonly t: Http2Transport,
@@ -208,16 +212,17 @@ class Http2Call extends StreamPump {
       h2.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
     }
     if (last && this.t.host.closeAfterLastPhase) {
-      // Answer, end with OK: headers, message and trailers leave in one write.
+      // Answer and end with OK: headers, message and trailers are queued in this turn.
       this.end('completed', OK_TRAILERS);
       h2.end(out);
       return true;
     }
-    if (!h2.write(out)) {
+    if (!h2.write(out) && !this.waitingDrain) {
+      this.waitingDrain = true;
       h2.pause();
       h2.once('drain', onDrain);
     }
-    if (this.backlog < 4 && h2.isPaused()) h2.resume();
+    if (!this.waitingDrain && this.backlog < 4 && h2.isPaused()) h2.resume();
     return false;
   }
 
