@@ -3,11 +3,12 @@
 // HTTP Basic and with Bearer JWT, steady state (key cache and JWKS warm), against the same Envoy
 // config with ext_proc disabled on its routes ("Envoy alone"). Load comes from a separate process
 // at 127.0.0.1 (wrk, else autocannon), then a fixed moderate rate for the added p50.
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { startFrontProxyStack } from '@edge/e2e';
 import { renderEnvoyConfig } from '@edge/envoy-config';
 import { freePort, infraBackend, type EnvoyInfo, type Started } from '@edge/testkit';
 import { withoutExtProc } from './authn-envoy-alone';
+import { descendantPid, procCpuSeconds } from './cpu';
 import {
   autocannon,
   envoyCounters,
@@ -43,8 +44,35 @@ interface Scenario {
   authn: boolean;
 }
 
+/** CPU µs per request of Envoy and of the authn processor over a measured window. */
+interface CpuPerRequest {
+  envoyUs: number;
+  authnUs: number;
+}
+
+/** Runs `measure`, returning its result with the CPU per request Envoy and authn used meanwhile. */
+async function withCpu<T extends { rps: number }>(
+  envoyPid: number,
+  authnPid: number,
+  measure: () => Promise<T>,
+): Promise<T & { cpu: CpuPerRequest }> {
+  const t0 = process.hrtime.bigint();
+  const e0 = procCpuSeconds(envoyPid);
+  const a0 = procCpuSeconds(authnPid);
+  const r = await measure();
+  const reqs = (r.rps * Number(process.hrtime.bigint() - t0)) / 1e9;
+  return {
+    ...r,
+    cpu: {
+      envoyUs: ((procCpuSeconds(envoyPid) - e0) * 1e6) / reqs,
+      authnUs: ((procCpuSeconds(authnPid) - a0) * 1e6) / reqs,
+    },
+  };
+}
+
 interface Row extends LoadResult {
   name: string;
+  cpu: CpuPerRequest;
   /** ext_proc streams Envoy opened to the authn processor per request (0 for Envoy alone). */
   extProcPerRequest: number;
   statusClasses: string;
@@ -157,11 +185,14 @@ async function main(): Promise<void> {
         ? wrk(bin, s.base + PATH, seconds, CONNECTIONS, { headers: s.headers })
         : autocannon(s.base + PATH, seconds, CONNECTIONS, { headers: s.headers });
 
+    const authnPid = descendantPid(/apps\/authn-processor\/dist\/main\.js/);
+    const envoyOf = (s: Scenario): number =>
+      descendantPid(new RegExp(`"port_value":${s.adminPort}\\b`));
     const rows: Row[] = [];
     for (const s of scenarios) {
       await load(s, WARMUP);
       const before = await counters(s.adminPort);
-      const r = await load(s, DURATION);
+      const r = await withCpu(envoyOf(s), authnPid, () => load(s, DURATION));
       const after = await counters(s.adminPort);
       const d = (k: string): number => delta(before, after, k);
       const completed = d('http.front.downstream_rq_completed');
@@ -179,12 +210,14 @@ async function main(): Promise<void> {
       throw new Error(`Envoy alone called the processor (${rows[0]!.extProcPerRequest}/request)`);
     }
 
-    const fixed: (FixedRateResult & { name: string })[] = [];
+    const fixed: (FixedRateResult & { name: string; cpu: CpuPerRequest })[] = [];
     for (const s of scenarios) {
       await fixedRate(s.base + PATH, FIXED_RATE, WARMUP, { headers: s.headers });
       fixed.push({
         name: s.name,
-        ...(await fixedRate(s.base + PATH, FIXED_RATE, DURATION, { headers: s.headers })),
+        ...(await withCpu(envoyOf(s), authnPid, () =>
+          fixedRate(s.base + PATH, FIXED_RATE, DURATION, { headers: s.headers }),
+        )),
       });
     }
 
@@ -197,12 +230,14 @@ async function main(): Promise<void> {
     );
     console.log(`Envoy alone: ${aloneConfig.disabled.join(', ')} disabled on every route\n`);
     console.log(
-      '| scenario | requests/s | p50 ms | p99 ms | ratio to Envoy alone | non-2xx | ext_proc streams/request |',
+      '| scenario | requests/s | p50 ms | p99 ms | ratio to Envoy alone | non-2xx | ext_proc streams/request | Envoy CPU µs/req | authn processor CPU µs/req |',
     );
-    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    const procUs = (r: { name: string; cpu: CpuPerRequest }): string =>
+      r === rows[0] || r === fixed[0] ? '-' : r.cpu.authnUs.toFixed(0);
     for (const r of rows) {
       console.log(
-        `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} | ${(r.rps / rows[0]!.rps).toFixed(2)} | ${r.errors} | ${r.extProcPerRequest.toFixed(2)} |`,
+        `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} | ${(r.rps / rows[0]!.rps).toFixed(2)} | ${r.errors} | ${r.extProcPerRequest.toFixed(2)} | ${r.cpu.envoyUs.toFixed(0)} | ${procUs(r)} |`,
       );
     }
     for (const r of rows.filter((x) => x.errors > 0)) {
@@ -211,13 +246,18 @@ async function main(): Promise<void> {
     console.log(
       `\nfixed rate ${FIXED_RATE} req/s, 16 connections, ${DURATION}s after ${WARMUP}s warm-up (open loop, µs timer):\n`,
     );
-    console.log('| scenario | achieved req/s | p50 ms | p99 ms | added p50 ms | errors |');
-    console.log('|---|---:|---:|---:|---:|---:|');
+    console.log(
+      '| scenario | achieved req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | errors | Envoy CPU µs/req | authn processor CPU µs/req |',
+    );
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const f of fixed) {
       console.log(
-        `| ${f.name} | ${f.rps.toFixed(0)} | ${(f.p50us / 1000).toFixed(3)} | ${(f.p99us / 1000).toFixed(3)} | ${((f.p50us - fixed[0]!.p50us) / 1000).toFixed(3)} | ${f.errors} |`,
+        `| ${f.name} | ${f.rps.toFixed(0)} | ${(f.p50us / 1000).toFixed(3)} | ${(f.p99us / 1000).toFixed(3)} | ${((f.p50us - fixed[0]!.p50us) / 1000).toFixed(3)} | ${((f.p99us - fixed[0]!.p99us) / 1000).toFixed(3)} | ${f.errors} | ${f.cpu.envoyUs.toFixed(0)} | ${procUs(f)} |`,
       );
     }
+    console.log(
+      `\n(the issue-13 goal compares authn's p99 at ${FIXED_RATE} req/s with the header processor's in bench:core: within 1 ms; load average at the end ${loadavg()[0]!.toFixed(2)})`,
+    );
   } finally {
     await alone?.stop();
     await stack.stop();

@@ -45,3 +45,23 @@ export function envoyPid(): number {
   }
   throw new Error("could not find the Envoy process among this process's children");
 }
+
+function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+/** A descendant of this process whose command line matches `re` (throws when none). */
+export function descendantPid(re: RegExp): number {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (!re.test(cmd)) continue;
+      for (let p = Number(d); p > 1; p = parentOf(p)) if (p === process.pid) return Number(d);
+    } catch {
+      // raced with an exiting process
+    }
+  }
+  throw new Error(`no descendant process matches ${String(re)}`);
+}

@@ -1,5 +1,7 @@
 // The benchmark ext_proc server (its own process): a header-mutating processor and the same
-// processor buffering the request body, selected per Envoy filter by gRPC metadata.
+// processor buffering the request body, selected per Envoy filter by gRPC metadata. The
+// transport (processor-core's node:http2 one or grpc-js) is the second argument.
+import { GCProfiler } from 'node:v8';
 import {
   BaseProcessor,
   createExtProcServer,
@@ -26,9 +28,11 @@ class BodyProcessor extends HeaderProcessor {
   }
 }
 
+// argv: port [transport: http2 (default) | grpc-js]
 const server = createExtProcServer({
   host: '127.0.0.1',
   port: Number(process.argv[2]),
+  transport: process.argv[3] === 'grpc-js' ? 'grpc-js' : 'http2',
   logger: process.env.EDGE_BENCH_LOG !== undefined ? jsonLogger({ level: 'debug' }) : silentLogger,
   processors: [new HeaderProcessor(), new BodyProcessor()],
 });
@@ -46,3 +50,20 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     void server.shutdown({ graceMs: 500 }).finally(() => process.exit(0));
   });
 }
+
+// GC pauses of this process, read by the bench over IPC ('gc' -> { count, ms } so far), from
+// v8.GCProfiler (a PerformanceObserver on 'gc' entries cost ~6 % of this process's CPU).
+let gcCount = 0;
+let gcMs = 0;
+let profiler = new GCProfiler();
+profiler.start();
+process.on('message', (m) => {
+  if (m !== 'gc') return;
+  for (const e of profiler.stop()?.statistics ?? []) {
+    gcCount++;
+    gcMs += e.cost / 1000;
+  }
+  profiler = new GCProfiler();
+  profiler.start();
+  process.send?.({ count: gcCount, ms: gcMs });
+});

@@ -20,8 +20,36 @@ export class StreamInfo {
   attributes: Record<string, unknown> = EMPTY;
   /** Forwarded metadata namespaces: `{ 'envoy.filters.http.jwt_authn': {...} }`. */
   metadataContext: Record<string, Record<string, unknown>> = EMPTY_NS;
+  private md: Readonly<Record<string, string>> = EMPTY_STR;
+  private mdSource: object | undefined;
+  private mdBuild: ((source: never) => Record<string, string>) | undefined;
+
   /** gRPC initial metadata of the ext_proc stream (e.g. per-route `grpc_initial_metadata`). */
-  grpcMetadata: Readonly<Record<string, string>> = EMPTY_STR;
+  get grpcMetadata(): Readonly<Record<string, string>> {
+    if (this.mdBuild !== undefined) {
+      this.md = this.mdBuild(this.mdSource as never);
+      this.mdBuild = undefined;
+      this.mdSource = undefined;
+    }
+    return this.md;
+  }
+  set grpcMetadata(md: Readonly<Record<string, string>>) {
+    this.md = md;
+    this.mdBuild = undefined;
+    this.mdSource = undefined;
+  }
+
+  /**
+   * @internal For transports: the metadata is `build(source)`, built on first read only (most
+   * processors never read it; no closure per stream).
+   */
+  setLazyGrpcMetadata<S extends object>(
+    source: S,
+    build: (source: S) => Record<string, string>,
+  ): void {
+    this.mdSource = source;
+    this.mdBuild = build;
+  }
 }
 
 const EMPTY: Record<string, unknown> = Object.freeze({});

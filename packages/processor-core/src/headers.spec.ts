@@ -73,4 +73,24 @@ describe('Headers', () => {
     expect(h.get('a')).toBe('1');
     expect(h.getAll('b')).toEqual(['2', '3']);
   });
+
+  it('decodes only the values that are read, each once', () => {
+    let reads = 0;
+    const hv = (key: string, value: string) => ({
+      key,
+      value: '',
+      get rawValue() {
+        reads++;
+        return Buffer.from(value);
+      },
+    });
+    const h = new Headers([hv(':path', '/x'), hv('authorization', 'secret'), hv('x-a', '1')]);
+    expect(reads).toBe(0);
+    expect(h.get(':path')).toBe('/x');
+    expect(h.get(':path')).toBe('/x');
+    expect(h.has('authorization')).toBe(true);
+    expect(reads).toBe(1);
+    expect(h.toObject()).toEqual({ ':path': '/x', authorization: 'secret', 'x-a': '1' });
+    expect(reads).toBe(3);
+  });
 });

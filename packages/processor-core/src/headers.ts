@@ -11,7 +11,8 @@ export function headerValueString(h: HeaderValue): string {
 /**
  * A read view of a header map as Envoy sent it. Names are matched case-insensitively
  * (Envoy sends lower-case names); repeated headers are kept in order. Decoding is lazy:
- * nothing is decoded until the first read, and then each header exactly once.
+ * nothing is decoded until the first read; then the names, and each value only when it is
+ * read (at most once).
  *
  * The view also reflects the mutations a processor made through the phase helpers
  * (setHeader/appendHeader/...), so a later processor in a `compose()` chain sees them.
@@ -19,7 +20,9 @@ export function headerValueString(h: HeaderValue): string {
 export class Headers implements Iterable<[string, string]> {
   private source: readonly HeaderValue[] | undefined;
   private names: string[] = [];
-  private values: string[] = [];
+  /** Decoded values; undefined = not decoded yet (then `raw[i]` holds it). */
+  private values: (string | undefined)[] = [];
+  private raw: (HeaderValue | undefined)[] = [];
 
   constructor(source?: readonly HeaderValue[]) {
     this.source = source;
@@ -40,11 +43,21 @@ export class Headers implements Iterable<[string, string]> {
     if (src === undefined) return;
     this.source = undefined;
     const n = src.length;
-    for (let i = 0; i < n; i++) {
-      const h = src[i]!;
-      this.names.push(h.key.toLowerCase());
-      this.values.push(headerValueString(h));
+    const names = new Array<string>(n);
+    for (let i = 0; i < n; i++) names[i] = src[i]!.key.toLowerCase();
+    this.names = names;
+    this.values = new Array<string | undefined>(n);
+    this.raw = src.slice();
+  }
+
+  private value(i: number): string {
+    let v = this.values[i];
+    if (v === undefined) {
+      v = headerValueString(this.raw[i]!);
+      this.values[i] = v;
+      this.raw[i] = undefined;
     }
+    return v;
   }
 
   /** The first value of `name`, or undefined. Use `getAll` for repeated headers. */
@@ -52,7 +65,7 @@ export class Headers implements Iterable<[string, string]> {
     this.decode();
     const key = name.toLowerCase();
     const names = this.names;
-    for (let i = 0; i < names.length; i++) if (names[i] === key) return this.values[i];
+    for (let i = 0; i < names.length; i++) if (names[i] === key) return this.value(i);
     return undefined;
   }
 
@@ -62,12 +75,13 @@ export class Headers implements Iterable<[string, string]> {
     const key = name.toLowerCase();
     const out: string[] = [];
     const names = this.names;
-    for (let i = 0; i < names.length; i++) if (names[i] === key) out.push(this.values[i]!);
+    for (let i = 0; i < names.length; i++) if (names[i] === key) out.push(this.value(i));
     return out;
   }
 
   has(name: string): boolean {
-    return this.get(name) !== undefined;
+    this.decode();
+    return this.names.includes(name.toLowerCase());
   }
 
   get size(): number {
@@ -77,7 +91,7 @@ export class Headers implements Iterable<[string, string]> {
 
   *[Symbol.iterator](): Iterator<[string, string]> {
     this.decode();
-    for (let i = 0; i < this.names.length; i++) yield [this.names[i]!, this.values[i]!];
+    for (let i = 0; i < this.names.length; i++) yield [this.names[i]!, this.value(i)];
   }
 
   /** A plain object; repeated headers are joined with ", " (except set-cookie, kept as array). */
@@ -86,7 +100,7 @@ export class Headers implements Iterable<[string, string]> {
     const out: Record<string, string | string[]> = {};
     for (let i = 0; i < this.names.length; i++) {
       const k = this.names[i]!;
-      const v = this.values[i]!;
+      const v = this.value(i);
       const prev = out[k];
       if (prev === undefined) out[k] = v;
       else if (k === 'set-cookie') out[k] = Array.isArray(prev) ? [...prev, v] : [prev, v];
@@ -102,6 +116,7 @@ export class Headers implements Iterable<[string, string]> {
     this.decode();
     this.names.push(name.toLowerCase());
     this.values.push(value);
+    this.raw.push(undefined);
   }
 
   /** @internal */
@@ -112,6 +127,7 @@ export class Headers implements Iterable<[string, string]> {
       if (this.names[i] === key) {
         this.names.splice(i, 1);
         this.values.splice(i, 1);
+        this.raw.splice(i, 1);
       }
     }
   }

@@ -9,16 +9,19 @@ import { health } from '@edge/protos';
 const { HealthCheckResponse_ServingStatus: Serving } = health;
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
+/** A Watch stream, whichever transport carries it. */
+export interface HealthWatcher {
+  write(res: health.HealthCheckResponse): void;
+  end(): void;
+}
+
 /**
  * The standard grpc.health.v1 service (Check + Watch). '' is the whole server; every other
  * registered name (e.g. `envoy.service.ext_proc.v3.ExternalProcessor`) follows it unless set apart.
  */
 export class HealthService {
   private readonly statuses = new Map<string, ServingStatus>();
-  private readonly watchers = new Map<
-    string,
-    Set<ServerWritableStream<health.HealthCheckRequest, health.HealthCheckResponse>>
-  >();
+  private readonly watchers = new Map<string, Set<HealthWatcher>>();
 
   constructor(serviceNames: readonly string[], initial: ServingStatus = 'SERVING') {
     this.statuses.set('', initial);
@@ -38,11 +41,30 @@ export class HealthService {
     }
   }
 
+  /** The Check answer for `service`: its status, or undefined (NOT_FOUND). */
+  check(service: string): health.HealthCheckResponse | undefined {
+    const s = this.statuses.get(service);
+    return s === undefined ? undefined : { status: Serving[s] };
+  }
+
+  /** Starts a Watch: writes the current status now and on every change; returns the unsubscribe. */
+  watch(service: string, w: HealthWatcher): () => void {
+    const s = this.statuses.get(service);
+    w.write({ status: s === undefined ? Serving.SERVICE_UNKNOWN : Serving[s] });
+    let set = this.watchers.get(service);
+    if (set === undefined) this.watchers.set(service, (set = new Set()));
+    set.add(w);
+    return () => {
+      set.delete(w);
+    };
+  }
+
+  /** Serves grpc.health.v1 on a grpc-js server. */
   register(server: Server): void {
     const impl: health.HealthServer = {
       check: (call, callback) => {
-        const s = this.statuses.get(call.request.service);
-        if (s === undefined) {
+        const res = this.check(call.request.service);
+        if (res === undefined) {
           const err: Partial<ServiceError> = {
             code: GrpcStatus.NOT_FOUND,
             details: 'unknown service',
@@ -50,20 +72,12 @@ export class HealthService {
           callback(err, null);
           return;
         }
-        callback(null, { status: Serving[s] });
+        callback(null, res);
       },
       watch: (
         call: ServerWritableStream<health.HealthCheckRequest, health.HealthCheckResponse>,
       ) => {
-        const name = call.request.service;
-        const s = this.statuses.get(name);
-        call.write({ status: s === undefined ? Serving.SERVICE_UNKNOWN : Serving[s] });
-        let set = this.watchers.get(name);
-        if (set === undefined) this.watchers.set(name, (set = new Set()));
-        set.add(call);
-        const drop = (): void => {
-          set.delete(call);
-        };
+        const drop = this.watch(call.request.service, call);
         call.on('cancelled', drop);
         call.on('close', drop);
         call.on('error', drop);

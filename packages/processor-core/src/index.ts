@@ -50,14 +50,18 @@ export {
 } from './metrics';
 export { HealthService, type ServingStatus } from './health';
 export {
+  createStreamRuntime,
   ExtProcStream,
   type ExtProcHooks,
   type StreamEvent,
   type StreamOutcome,
   type StreamRuntime,
+  type StreamRuntimeOptions,
+  type StreamStep,
 } from './stream';
 export {
   createExtProcServer,
+  DEFAULT_STREAM_RESET_RATE,
   DEFAULT_APPLIED_HEADER,
   DEFAULT_SELECTOR_KEY,
   EXT_PROC_SERVICE,

@@ -22,6 +22,17 @@ const PHASES: readonly PhaseKind[] = [
 
 type Child<T> = { observe?: (v: number) => void; inc?: (v?: number) => void } & T;
 
+/**
+ * Stream counts of one processor, kept as plain numbers on the hot path and copied into the
+ * Prometheus metrics when they are collected (a prom-client label child hashes its labels on
+ * every `inc`).
+ */
+export interface StreamCounts {
+  active: number;
+  total: number;
+  errored: number;
+}
+
 /** Per-processor handles, resolved once so the hot path does no label lookups. */
 export interface ProcessorMetrics {
   phase: Record<PhaseKind, Child<{ observe(v: number): void }>>;
@@ -42,28 +53,41 @@ export class ExtProcMetrics {
   readonly hookErrors: Counter<'processor' | 'phase'>;
   readonly immediateResponses: Counter<'processor' | 'status'>;
   private readonly perProcessor = new Map<string, ProcessorMetrics>();
+  private readonly streamCounts = new Map<string, StreamCounts>();
 
   constructor(opts: MetricsOptions = {}) {
     const p = opts.prefix ?? 'ext_proc_';
     this.registry = opts.registry ?? new Registry();
     const registers = [this.registry];
+    const counts = this.streamCounts;
     this.streamsActive = new Gauge({
       name: `${p}streams_active`,
       help: 'ext_proc streams currently open',
       labelNames: ['processor'],
       registers,
+      collect() {
+        for (const [processor, c] of counts) this.set({ processor }, c.active);
+      },
     });
     this.streamsTotal = new Counter({
       name: `${p}streams_total`,
       help: 'ext_proc streams accepted',
       labelNames: ['processor'],
       registers,
+      collect() {
+        this.reset();
+        for (const [processor, c] of counts) this.inc({ processor }, c.total);
+      },
     });
     this.streamsErrored = new Counter({
       name: `${p}streams_errored_total`,
       help: 'ext_proc streams in which a hook failed or the stream failed (resets excluded)',
       labelNames: ['processor'],
       registers,
+      collect() {
+        this.reset();
+        for (const [processor, c] of counts) if (c.errored > 0) this.inc({ processor }, c.errored);
+      },
     });
     this.streamsRejected = new Counter({
       name: `${p}streams_rejected_total`,
@@ -92,6 +116,19 @@ export class ExtProcMetrics {
       labelNames: ['processor', 'status'],
       registers,
     });
+  }
+
+  /**
+   * The stream counts of `processor` (created at 0): the server updates them per stream; they
+   * are what `streams_active`, `streams_total` and `streams_errored_total` report.
+   */
+  streams(processor: string): StreamCounts {
+    let c = this.streamCounts.get(processor);
+    if (c === undefined) {
+      c = { active: 0, total: 0, errored: 0 };
+      this.streamCounts.set(processor, c);
+    }
+    return c;
   }
 
   forProcessor(name: string): ProcessorMetrics {

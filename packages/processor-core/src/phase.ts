@@ -82,6 +82,32 @@ export interface TrailersPhase extends PhaseCommon, HeaderMutations {
 
 const EMPTY_BUF = Buffer.alloc(0);
 
+function untouched(kind: PhaseKind): extProc.ProcessingResponse {
+  const value =
+    kind === 'requestTrailers' || kind === 'responseTrailers'
+      ? { headerMutation: undefined }
+      : { response: undefined };
+  return Object.freeze({
+    response: Object.freeze({ $case: kind, value: Object.freeze(value) }),
+    dynamicMetadata: undefined,
+    modeOverride: undefined,
+    overrideMessageTimeout: undefined,
+  }) as extProc.ProcessingResponse;
+}
+
+/**
+ * The answer to a phase nobody changed (an empty CONTINUE): one frozen object per phase kind,
+ * so a transport can send pre-encoded bytes for it.
+ */
+export const UNTOUCHED_RESPONSES: Readonly<Record<PhaseKind, extProc.ProcessingResponse>> = {
+  requestHeaders: untouched('requestHeaders'),
+  responseHeaders: untouched('responseHeaders'),
+  requestBody: untouched('requestBody'),
+  responseBody: untouched('responseBody'),
+  requestTrailers: untouched('requestTrailers'),
+  responseTrailers: untouched('responseTrailers'),
+};
+
 function toBody(body: unknown): { buf: Buffer; json: boolean } {
   if (Buffer.isBuffer(body)) return { buf: body, json: false };
   if (typeof body === 'string') return { buf: Buffer.from(body, 'utf8'), json: false };
@@ -262,6 +288,18 @@ export class Phase implements PhaseCommon, HeaderMutations {
 
   /** Builds the response for the current message with only what changed. */
   build(): extProc.ProcessingResponse {
+    if (
+      this.immediate === undefined &&
+      this.setHeaders === undefined &&
+      this.removeHeaders === undefined &&
+      this.newBody === undefined &&
+      !this.bodyCleared &&
+      !this.routeCache &&
+      this.dynamicMetadata === undefined &&
+      this.modeOverride === undefined
+    ) {
+      return UNTOUCHED_RESPONSES[this.kind];
+    }
     const res: extProc.ProcessingResponse = {
       response: undefined,
       dynamicMetadata: this.dynamicMetadata,

@@ -1,6 +1,6 @@
 // In-process server tests over loopback gRPC (no external infrastructure).
 import { credentials, status } from '@grpc/grpc-js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { health } from '@edge/protos';
 import { startMetricsServer } from './metrics';
 import { silentLogger, type Logger } from './logger';
@@ -14,10 +14,17 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.shutdown({ graceMs: 100 })));
 });
 
+let transport: 'http2' | 'grpc-js' = 'http2';
+
 async function start(
   opts: Parameters<typeof createExtProcServer>[0],
 ): Promise<{ server: ExtProcServer; address: string }> {
-  const server = createExtProcServer({ host: '127.0.0.1', logger: silentLogger, ...opts });
+  const server = createExtProcServer({
+    host: '127.0.0.1',
+    logger: silentLogger,
+    transport,
+    ...opts,
+  });
   servers.push(server);
   const port = await server.listen();
   return { server, address: `127.0.0.1:${port}` };
@@ -39,13 +46,32 @@ function healthCheck(address: string, service = ''): Promise<number> {
   });
 }
 
-describe('createExtProcServer', () => {
+// Every behaviour holds for both transports: the default node:http2 one and grpc-js.
+describe.each(['http2', 'grpc-js'] as const)('createExtProcServer (transport %s)', (t) => {
+  beforeEach(() => {
+    transport = t;
+  });
+
   it('serves a processor over gRPC and ends the stream OK when Envoy half-closes', async () => {
     const { address } = await start({ processor: tagger('a') });
     const h = connectHarness({ address });
     const r = await h.requestHeaders(GET);
     expect(r.headers.set['x-by']).toBe('a');
     expect((await h.end()).code).toBe(status.OK);
+  });
+
+  it('gives processors the stream gRPC initial metadata (no pseudo or transport headers)', async () => {
+    let seen: Readonly<Record<string, string>> = {};
+    const { address } = await start({
+      processor: { name: 'md', onRequestHeaders: (ctx) => void (seen = ctx.grpcMetadata) },
+    });
+    const h = connectHarness({ address, metadata: { 'x-route': 'r1' } });
+    await h.requestHeaders(GET);
+    await h.end();
+    expect(seen['x-route']).toBe('r1');
+    expect(Object.keys(seen).some((k) => k.startsWith(':'))).toBe(false);
+    expect(seen['content-type']).toBeUndefined();
+    expect(seen.te).toBeUndefined();
   });
 
   it('selects a processor per filter by gRPC metadata; unknown names are refused', async () => {

@@ -1,50 +1,40 @@
+import type { SecureServerOptions } from 'node:http2';
 import {
-  Server,
-  ServerCredentials,
   status as GrpcStatus,
   type ChannelOptions,
-  type ServerDuplexStream,
+  type Server,
+  type ServerCredentials,
 } from '@grpc/grpc-js';
-import { extProc } from '@edge/protos';
 import { HealthService } from './health';
 import { jsonLogger, type Logger } from './logger';
-import { ExtProcMetrics, type MetricsOptions } from './metrics';
+import { ExtProcMetrics, type MetricsOptions, type StreamCounts } from './metrics';
 import { asComposition, type AnyProcessor, type Composition, type ErrorPolicy } from './processor';
-import { ExtProcStream, type ExtProcHooks, type StreamRuntime } from './stream';
+import {
+  createStreamRuntime,
+  ExtProcStream,
+  type ExtProcHooks,
+  type StreamOutcome,
+  type StreamRuntime,
+} from './stream';
+import { GrpcJsTransport } from './transport/grpc-js';
+import { Http2Transport, type TransportHost } from './transport/http2';
+import { DEFAULT_MAX_RECEIVE_BYTES, type FrameError } from './transport/wire';
 
-export const DEFAULT_STREAM_RESET_RATE = 100_000;
+export { appliedHeaderName, DEFAULT_APPLIED_HEADER } from './stream';
+export { raiseStreamResetLimit } from './transport/grpc-js';
 
 /**
  * Envoy resets (RST_STREAM) an ext_proc stream whenever its HTTP request ends before the gRPC
  * stream is closed, so under load Envoy sends one reset per request. Node's HTTP/2 layer
  * (nghttp2's rapid-reset guard, CVE-2023-44487) accepts a burst of 1000 then 33 resets/s per
  * connection by default; past that it closes the whole connection to Envoy and every request in
- * flight on it fails closed. grpc-js exposes no option for Node's `streamResetBurst` /
- * `streamResetRate`, so they are set on the http2 server options grpc-js builds (read when it
- * binds). Envoy is a trusted peer on a private port; the limit still caps a misbehaving one.
+ * flight on it fails closed. The server raises Node's `streamResetBurst` / `streamResetRate` to
+ * this. Envoy is a trusted peer on a private port; the limit still caps a misbehaving one.
  */
-export function raiseStreamResetLimit(server: Server, rate: number): void {
-  const internals = server as unknown as { commonServerOptions?: Record<string, unknown> };
-  if (internals.commonServerOptions === undefined) {
-    throw new Error(
-      'grpc-js internals changed: commonServerOptions missing; review raiseStreamResetLimit',
-    );
-  }
-  internals.commonServerOptions.streamResetBurst = rate;
-  internals.commonServerOptions.streamResetRate = rate;
-}
+export const DEFAULT_STREAM_RESET_RATE = 100_000;
 
 export const EXT_PROC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';
 export const DEFAULT_SELECTOR_KEY = 'x-ext-proc-processor';
-export const DEFAULT_APPLIED_HEADER = 'x-ext-procs-applied';
-
-/** The `appliedHeader` option as a header name: `true` = the default name, a string = itself. */
-export function appliedHeaderName(option: boolean | string | undefined): string | undefined {
-  if (option === true) return DEFAULT_APPLIED_HEADER;
-  return typeof option === 'string' ? option : undefined;
-}
-
-type Call = ServerDuplexStream<extProc.ProcessingRequest, extProc.ProcessingResponse>;
 
 export interface ExtProcServerOptions {
   /** The processor (or `compose([...])` chain) this server runs for every stream. */
@@ -92,11 +82,29 @@ export interface ExtProcServerOptions {
    * `raiseStreamResetLimit`.
    */
   streamResetRate?: number;
+  /**
+   * How ext_proc is served. `'http2'` (default): processor-core's own gRPC transport on
+   * `node:http2` (ext_proc and grpc.health.v1 on one port; see the README for what it
+   * implements). `'grpc-js'`: @grpc/grpc-js's Server, for `credentials`, `grpcOptions` and your
+   * own services on `grpc`; it costs about twice the CPU per stream.
+   */
+  transport?: 'http2' | 'grpc-js';
+  /** TLS for the `http2` transport (`node:http2` secure server options: key, cert, ca...). */
+  tls?: SecureServerOptions;
+  /**
+   * Largest ext_proc message accepted; a larger one ends the stream with RESOURCE_EXHAUSTED.
+   * Default 4 MiB (as grpc-js). With `transport: 'grpc-js'` use `grpcOptions`.
+   */
+  maxReceiveMessageBytes?: number;
+  /** Largest answer sent (-1 = unlimited, the default, as grpc-js). */
+  maxSendMessageBytes?: number;
   /** Grace period for in-flight streams at shutdown before they are cut. Default 10 s. */
   shutdownGraceMs?: number;
   /** Time between reporting NOT_SERVING and refusing new streams at shutdown. Default 0. */
   drainDelayMs?: number;
+  /** grpc-js server credentials: `transport: 'grpc-js'` only (the `http2` transport takes `tls`). */
   credentials?: ServerCredentials;
+  /** grpc-js channel options: `transport: 'grpc-js'` only. */
   grpcOptions?: ChannelOptions;
 }
 
@@ -111,8 +119,11 @@ export interface ExtProcServer {
   readonly health: HealthService;
   readonly metrics: ExtProcMetrics | undefined;
   readonly activeStreams: number;
-  /** The underlying grpc-js server (add your own services before `listen()`). */
-  readonly grpc: Server;
+  /**
+   * The underlying grpc-js server with `transport: 'grpc-js'` (add your own services before
+   * `listen()`); undefined with the default `http2` transport.
+   */
+  readonly grpc: Server | undefined;
 }
 
 /** Creates the gRPC server that serves `envoy.service.ext_proc.v3.ExternalProcessor` and grpc.health.v1. */
@@ -120,16 +131,19 @@ export function createExtProcServer(options: ExtProcServerOptions): ExtProcServe
   return new ExtProcServerImpl(options);
 }
 
-class ExtProcServerImpl implements ExtProcServer {
-  readonly grpc: Server;
+class ExtProcServerImpl implements ExtProcServer, TransportHost {
   readonly health: HealthService;
   readonly metrics: ExtProcMetrics | undefined;
+  readonly logger: Logger;
+  readonly selectorKey: string;
+  readonly closeAfterLastPhase: boolean;
+  private readonly transport: Http2Transport | GrpcJsTransport;
   private readonly rt: StreamRuntime;
   private readonly byName = new Map<string, Composition>();
+  /** Per-composition stream counts (plain numbers; the metrics read them when collected). */
+  private readonly streamMetrics = new Map<string, StreamCounts>();
   private readonly fallback: Composition | undefined;
-  private readonly selectorKey: string;
   private readonly max: number;
-  private readonly logger: Logger;
   private readonly streams = new Set<ExtProcStream>();
   private boundPort = 0;
   private draining = false;
@@ -150,22 +164,42 @@ class ExtProcServerImpl implements ExtProcServer {
     this.max = opts.maxConcurrentStreams ?? 1024;
     this.logger = opts.logger ?? jsonLogger();
     this.metrics = opts.metrics === false ? undefined : new ExtProcMetrics(opts.metrics ?? {});
-    this.rt = {
-      logger: this.logger,
-      errorPolicy: opts.errorPolicy ?? { status: 500 },
-      metrics: this.metrics,
-      hooks: opts.hooks,
-      appliedHeader: appliedHeaderName(opts.appliedHeader),
-      enforceMode: opts.enforceMode ?? false,
-      closeAfterLastPhase: opts.closeAfterLastPhase ?? true,
-    };
-    this.grpc = new Server({ 'grpc.max_concurrent_streams': this.max + 16, ...opts.grpcOptions });
-    raiseStreamResetLimit(this.grpc, opts.streamResetRate ?? DEFAULT_STREAM_RESET_RATE);
-    this.grpc.addService(extProc.ExternalProcessorService, { process: this.handle });
+    this.closeAfterLastPhase = opts.closeAfterLastPhase ?? true;
+    this.rt = createStreamRuntime({ ...opts, metrics: this.metrics }, this.logger);
+    if (this.metrics !== undefined) {
+      for (const name of this.byName.keys()) {
+        this.streamMetrics.set(name, this.metrics.streams(name));
+      }
+    }
     this.health = new HealthService([EXT_PROC_SERVICE, ...this.byName.keys()]);
-    this.health.register(this.grpc);
+    const h2Settings = this.max + 16;
+    const resetRate = opts.streamResetRate ?? DEFAULT_STREAM_RESET_RATE;
+    if (opts.transport === 'grpc-js') {
+      this.transport = new GrpcJsTransport(this, {
+        maxConcurrentStreams: h2Settings,
+        streamResetRate: resetRate,
+        credentials: opts.credentials,
+        grpcOptions: opts.grpcOptions,
+      });
+    } else {
+      if (opts.credentials !== undefined || opts.grpcOptions !== undefined) {
+        throw new Error(
+          "createExtProcServer: `credentials` and `grpcOptions` are grpc-js options; use `tls` (and the size options) or `transport: 'grpc-js'`",
+        );
+      }
+      this.transport = new Http2Transport(this, {
+        maxConcurrentStreams: h2Settings,
+        maxReceiveMessageBytes: opts.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
+        maxSendMessageBytes: opts.maxSendMessageBytes ?? -1,
+        streamResetRate: resetRate,
+        tls: opts.tls,
+      });
+    }
   }
 
+  get grpc(): Server | undefined {
+    return this.transport instanceof GrpcJsTransport ? this.transport.grpc : undefined;
+  }
   get port(): number {
     return this.boundPort;
   }
@@ -173,123 +207,83 @@ class ExtProcServerImpl implements ExtProcServer {
     return this.streams.size;
   }
 
-  listen(): Promise<number> {
-    const host = this.opts.host ?? '0.0.0.0';
-    const creds = this.opts.credentials ?? ServerCredentials.createInsecure();
-    return new Promise<number>((resolve, reject) => {
-      this.grpc.bindAsync(`${host}:${this.opts.port ?? 0}`, creds, (err, port) => {
-        if (err !== null) return reject(err);
-        this.boundPort = port;
-        this.logger.info(
-          { port, processors: [...this.byName.keys()] },
-          'ext_proc server listening',
-        );
-        resolve(port);
-      });
-    });
+  async listen(): Promise<number> {
+    const port = await this.transport.listen(this.opts.host ?? '0.0.0.0', this.opts.port ?? 0);
+    this.boundPort = port;
+    this.logger.info(
+      {
+        port,
+        processors: [...this.byName.keys()],
+        transport: this.opts.transport ?? 'http2',
+      },
+      'ext_proc server listening',
+    );
+    return port;
   }
 
-  private reject(call: Call, code: GrpcStatus, reason: string, details: string): void {
+  private refuse(code: GrpcStatus, reason: string, details: string): FrameError {
     this.metrics?.streamsRejected.labels(reason).inc();
-    call.emit('error', { code, details });
+    return { code, details };
   }
 
-  private readonly handle = (call: Call): void => {
+  /** TransportHost: a new ext_proc stream, or why it is refused. */
+  open(
+    selector: string | undefined,
+    md: Readonly<Record<string, string>> | undefined,
+  ): ExtProcStream | FrameError {
     if (this.draining)
-      return this.reject(call, GrpcStatus.UNAVAILABLE, 'draining', 'server is shutting down');
+      return this.refuse(GrpcStatus.UNAVAILABLE, 'draining', 'server is shutting down');
     if (this.streams.size >= this.max) {
       this.logger.warn(
         { active: this.streams.size, max: this.max },
         'ext_proc stream refused: concurrency bound',
       );
-      return this.reject(
-        call,
+      return this.refuse(
         GrpcStatus.RESOURCE_EXHAUSTED,
         'concurrency',
         'too many concurrent streams',
       );
     }
     let comp = this.fallback;
-    const sel = call.metadata.get(this.selectorKey)[0];
-    if (sel !== undefined) {
-      comp = this.byName.get(String(sel));
+    if (selector !== undefined) {
+      comp = this.byName.get(selector);
       if (comp === undefined) {
-        this.logger.warn({ processor: String(sel) }, 'ext_proc stream refused: unknown processor');
-        return this.reject(
-          call,
+        this.logger.warn({ processor: selector }, 'ext_proc stream refused: unknown processor');
+        return this.refuse(
           GrpcStatus.NOT_FOUND,
           'unknown_processor',
-          `unknown processor ${String(sel)}`,
+          `unknown processor ${selector}`,
         );
       }
     }
     if (comp === undefined) {
-      return this.reject(
-        call,
+      return this.refuse(
         GrpcStatus.INVALID_ARGUMENT,
         'no_selector',
         `missing ${this.selectorKey} metadata`,
       );
     }
-    const md: Record<string, string> = {};
-    const map = call.metadata.getMap();
-    for (const k in map) {
-      const v = map[k];
-      if (typeof v === 'string') md[k] = v;
-    }
-    const name = comp.name;
-    const stream = new ExtProcStream(comp, this.rt, (res) => call.write(res), md);
+    const stream = new ExtProcStream(comp, this.rt, md);
     this.streams.add(stream);
-    const m = this.metrics;
-    m?.streamsActive.labels(name).inc();
-    m?.streamsTotal.labels(name).inc();
-
-    const finish = (outcome: 'completed' | 'cancelled' | 'error'): void => {
-      if (stream.isEnded) return;
-      stream.end(outcome);
-      this.streams.delete(stream);
-      if (m !== undefined) {
-        m.streamsActive.labels(name).dec();
-        if (outcome === 'error' || stream.errored) m.streamsErrored.labels(name).inc();
-      }
-    };
-    if (this.rt.closeAfterLastPhase === true) {
-      stream.onLastPhase = () => {
-        finish('completed');
-        call.end();
-      };
+    const m = this.streamMetrics.get(comp.name);
+    if (m !== undefined) {
+      m.active++;
+      m.total++;
     }
-    call.on('data', (req: extProc.ProcessingRequest) => stream.push(req));
-    call.on('end', () => {
-      // Envoy half-closed: the HTTP request is over. Close our side with OK (once).
-      if (stream.isEnded) return;
-      finish('completed');
-      call.end();
-    });
-    call.on('cancelled', () => {
-      // Envoy reset the stream (client gone, message_timeout, local reply): normal.
-      this.logger.debug(
-        { requestId: stream.info.requestId, processor: name },
-        'ext_proc stream cancelled by Envoy',
-      );
-      finish('cancelled');
-    });
-    call.on('error', (err: Error & { code?: number }) => {
-      if (err.code === GrpcStatus.CANCELLED) {
-        this.logger.debug(
-          { requestId: stream.info.requestId, processor: name },
-          'ext_proc stream reset',
-        );
-        finish('cancelled');
-        return;
-      }
-      this.logger.warn(
-        { err, requestId: stream.info.requestId, processor: name },
-        'ext_proc stream error',
-      );
-      finish('error');
-    });
-  };
+    return stream;
+  }
+
+  /** TransportHost: the stream is over. */
+  close(stream: ExtProcStream, outcome: StreamOutcome): void {
+    if (stream.isEnded) return;
+    stream.end(outcome);
+    this.streams.delete(stream);
+    const m = this.streamMetrics.get(stream.name);
+    if (m !== undefined) {
+      m.active--;
+      if (outcome === 'error' || stream.errored) m.errored++;
+    }
+  }
 
   shutdown(opts: { graceMs?: number } = {}): Promise<void> {
     this.shutdownPromise ??= this.doShutdown(opts.graceMs ?? this.opts.shutdownGraceMs ?? 10_000);
@@ -303,21 +297,8 @@ class ExtProcServerImpl implements ExtProcServer {
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     this.draining = true;
     this.logger.info({ active: this.streams.size, graceMs }, 'ext_proc server draining');
-    const forced = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        this.grpc.forceShutdown();
-        resolve(true);
-      }, graceMs);
-      timer.unref();
-      this.grpc.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve(false);
-      });
-    });
-    for (const s of [...this.streams]) {
-      s.end('cancelled');
-      this.streams.delete(s);
-    }
+    const forced = await this.transport.close(graceMs);
+    for (const s of [...this.streams]) this.close(s, 'cancelled');
     this.logger.info({ forced }, 'ext_proc server stopped');
   }
 

@@ -28,7 +28,7 @@ export interface ExtProcHooks {
   onError?(err: unknown, ev: StreamEvent & { phase: PhaseKind; failedProcessor: string }): void;
 }
 
-/** What a stream needs from its server (or from the test harness). */
+/** What a stream needs from its server (or from the test harness): built by `createStreamRuntime`. */
 export interface StreamRuntime {
   logger: Logger;
   errorPolicy: ErrorPolicy;
@@ -38,12 +38,56 @@ export interface StreamRuntime {
   appliedHeader: string | undefined;
   /** Send the composition's mode as `mode_override` on the first response. */
   enforceMode: boolean;
-  /**
-   * End the gRPC stream (OK) right after answering the last phase the declared mode expects,
-   * instead of waiting for Envoy to reset it. Default true in the server.
-   */
-  closeAfterLastPhase?: boolean;
 }
+
+/** The options a `StreamRuntime` is built from (shared by `createExtProcServer` and the harness). */
+export interface StreamRuntimeOptions {
+  errorPolicy?: ErrorPolicy;
+  logger?: Logger;
+  metrics?: ExtProcMetrics;
+  hooks?: ExtProcHooks;
+  appliedHeader?: boolean | string;
+  enforceMode?: boolean;
+}
+
+/**
+ * The one place the per-stream defaults live: fail closed with 500, no applied header, no mode
+ * enforcement. `defaultLogger` is the caller's (the server logs JSON, the harness is silent).
+ */
+export function createStreamRuntime(
+  opts: StreamRuntimeOptions,
+  defaultLogger: Logger,
+): StreamRuntime {
+  return {
+    logger: opts.logger ?? defaultLogger,
+    errorPolicy: opts.errorPolicy ?? { status: 500 },
+    metrics: opts.metrics,
+    hooks: opts.hooks,
+    appliedHeader: appliedHeaderName(opts.appliedHeader),
+    enforceMode: opts.enforceMode ?? false,
+  };
+}
+
+export const DEFAULT_APPLIED_HEADER = 'x-ext-procs-applied';
+
+/** The `appliedHeader` option as a header name: `true` = the default name, a string = itself. */
+export function appliedHeaderName(option: boolean | string | undefined): string | undefined {
+  if (option === true) return DEFAULT_APPLIED_HEADER;
+  return typeof option === 'string' ? option : undefined;
+}
+
+/** What one message from Envoy turned into: what the server sends, and whether it then ends. */
+export interface StreamStep {
+  /** The answer; undefined when none is due (observability mode, an empty message, a stream ended meanwhile). */
+  readonly response: extProc.ProcessingResponse | undefined;
+  /**
+   * True when this answered the last message the declared mode expects (or was an immediate
+   * response): Envoy will send nothing more, so the server may end the gRPC stream with OK.
+   */
+  readonly last: boolean;
+}
+
+const NOTHING: StreamStep = Object.freeze({ response: undefined, last: false });
 
 const EMPTY_BUF = Buffer.alloc(0);
 const EMPTY_HEADERS = new Headers([]);
@@ -60,9 +104,10 @@ const HOOK_OF: Record<PhaseKind, HookName> = {
 type HookFn = (ctx: StreamContext<object>, phase: Phase) => void | Promise<void>;
 
 /**
- * Drives one ext_proc stream: turns each ProcessingRequest into hook calls and one
- * ProcessingResponse. Messages are handled strictly in order; a hook may be sync or async
- * (the sync path allocates no promise).
+ * Drives one ext_proc stream: turns each ProcessingRequest into hook calls and returns the
+ * ProcessingResponse (with whether it was the last one). The caller feeds messages strictly in
+ * order, one at a time: `process()` again only once the previous step has resolved. A hook may
+ * be sync or async (the sync path allocates no promise). `process()` never throws or rejects.
  */
 export class ExtProcStream {
   readonly info = new StreamInfo();
@@ -71,24 +116,15 @@ export class ExtProcStream {
   private readonly pm: (ProcessorMetrics | undefined)[];
   private readonly applied: boolean[];
   private readonly phase = new Phase();
-  private queue: extProc.ProcessingRequest[] | undefined;
-  private busy = false;
   private ended = false;
   private firstResponse = true;
-  private observing = false;
-  private current: HookName = 'onRequestHeaders';
-  /** Whether Envoy will send more messages after the one being handled (per the declared mode). */
-  private more = true;
-  /** Called once when the last expected message was answered (the server then ends the stream). */
-  onLastPhase: (() => void) | undefined;
   /** True once any hook failed in this stream. */
   errored = false;
 
   constructor(
     private readonly comp: Composition,
     private readonly rt: StreamRuntime,
-    private readonly send: (res: extProc.ProcessingResponse) => void,
-    grpcMetadata?: Record<string, string>,
+    grpcMetadata?: Readonly<Record<string, string>>,
   ) {
     this.procs = comp.processors;
     if (grpcMetadata !== undefined) this.info.grpcMetadata = grpcMetadata;
@@ -104,74 +140,50 @@ export class ExtProcStream {
     }
   }
 
+  /** The composition's name (the processor's, for a single one). */
+  get name(): string {
+    return this.comp.name;
+  }
+
   get mode(): FullProcessingMode {
     return this.comp.mode;
   }
 
-  /** Feed one message from Envoy. Responses go out through `send`, in order. */
-  push(req: extProc.ProcessingRequest): void {
-    if (this.ended) return;
-    if (this.busy) {
-      (this.queue ??= []).push(req);
-      return;
-    }
-    this.run(req);
+  /** The context (and so the state) of the processor at `index` in the chain. */
+  context(index = 0): StreamContext<object> | undefined {
+    return this.ctxs[index];
   }
 
-  private run(req: extProc.ProcessingRequest): void {
-    this.busy = true;
-    let out: extProc.ProcessingResponse | Promise<extProc.ProcessingResponse> | undefined;
+  /** Handles one message from Envoy. Never throws: a driver bug answers per the error policy. */
+  process(req: extProc.ProcessingRequest): StreamStep | Promise<StreamStep> {
+    if (this.ended) return NOTHING;
+    const r = req.request;
+    if (r === undefined) return NOTHING;
+    const observing = req.observabilityMode;
+    let more = true;
     try {
-      out = this.dispatch(req);
+      more = this.dispatch(req, r);
+      return this.runHooks(0, more, observing);
     } catch (err) {
       // A bug in the driver itself (not a hook): answer per policy rather than hang Envoy.
       this.rt.logger.error(
         { err, requestId: this.info.requestId, processor: this.comp.name },
         'ext_proc dispatch failed',
       );
-      out = this.phase.build();
+      return this.step(this.phase.build(), more, observing);
     }
-    if (out === undefined) return this.done(undefined);
-    if (out instanceof Promise) {
-      out.then(this.onAsyncDone, this.onAsyncFail);
-      return;
-    }
-    this.done(out);
   }
 
-  private readonly onAsyncDone = (res: extProc.ProcessingResponse): void => this.done(res);
-  private readonly onAsyncFail = (err: unknown): void => {
-    this.rt.logger.error(
-      { err, requestId: this.info.requestId, processor: this.comp.name },
-      'ext_proc async dispatch failed',
-    );
-    this.done(this.phase.build());
-  };
-
-  private done(res: extProc.ProcessingResponse | undefined): void {
-    if (res !== undefined && !this.ended && !this.observing) {
-      this.send(res);
-      if (
-        (!this.more || res.response?.$case === 'immediateResponse') &&
-        this.onLastPhase !== undefined
-      ) {
-        const cb = this.onLastPhase;
-        this.onLastPhase = undefined;
-        cb();
-        return;
-      }
-    }
-    this.busy = false;
-    const q = this.queue;
-    if (q !== undefined && q.length > 0 && !this.ended) this.run(q.shift()!);
+  private step(res: extProc.ProcessingResponse, more: boolean, observing: boolean): StreamStep {
+    if (this.ended || observing) return NOTHING;
+    return { response: res, last: !more || res.response?.$case === 'immediateResponse' };
   }
 
+  /** Loads the message into the stream's info and phase; returns whether Envoy will send more. */
   private dispatch(
     req: extProc.ProcessingRequest,
-  ): extProc.ProcessingResponse | Promise<extProc.ProcessingResponse> | undefined {
-    const r = req.request;
-    if (r === undefined) return undefined;
-    this.observing = req.observabilityMode;
+    r: NonNullable<extProc.ProcessingRequest['request']>,
+  ): boolean {
     const info = this.info;
     mergeAttributes(info, req.attributes);
     const md = req.metadataContext?.filterMetadata;
@@ -237,9 +249,7 @@ export class ExtProcStream {
         break;
       }
     }
-    this.current = HOOK_OF[r.$case];
-    this.more = this.expectsMore(r.$case, phase.endOfStream);
-    return this.runHooks(0);
+    return this.expectsMore(r.$case, phase.endOfStream);
   }
 
   /** Per the declared mode: will Envoy send anything after this message? */
@@ -265,15 +275,20 @@ export class ExtProcStream {
     }
   }
 
-  private runHooks(from: number): extProc.ProcessingResponse | Promise<extProc.ProcessingResponse> {
+  /** Runs the phase's hooks from processor `from` on; `more`/`observing` go into the step. */
+  private runHooks(
+    from: number,
+    more: boolean,
+    observing: boolean,
+  ): StreamStep | Promise<StreamStep> {
     const procs = this.procs;
     const phase = this.phase;
-    const hook = this.current;
+    const hook = HOOK_OF[phase.kind];
     for (let i = from; i < procs.length; i++) {
       const p = procs[i]!;
       const fn = (p as Record<HookName, HookFn | undefined>)[hook];
       if (fn === undefined) continue;
-      const t0 = performance.now();
+      const t0 = this.pm[i] !== undefined ? performance.now() : 0;
       let ret: void | Promise<void>;
       try {
         ret = fn.call(p, this.ctxs[i]!, phase);
@@ -284,30 +299,41 @@ export class ExtProcStream {
         continue;
       }
       if (ret !== undefined && typeof (ret as { then?: unknown }).then === 'function') {
-        return this.awaitHook(ret, i, t0);
+        return this.awaitHook(ret, i, t0, more, observing);
       }
       this.observe(i, t0);
       this.applied[i] = true;
       if (phase.responded) break;
     }
-    return this.finish();
+    return this.step(this.finish(), more, observing);
   }
 
   private async awaitHook(
     ret: Promise<void>,
     i: number,
     t0: number,
-  ): Promise<extProc.ProcessingResponse> {
+    more: boolean,
+    observing: boolean,
+  ): Promise<StreamStep> {
     try {
       await ret;
       this.applied[i] = true;
     } catch (err) {
       this.hookFailed(i, err);
     }
-    this.observe(i, t0);
-    if (this.ended) return this.phase.build();
-    if (this.phase.responded) return this.finish();
-    return this.runHooks(i + 1);
+    try {
+      this.observe(i, t0);
+      if (this.ended) return NOTHING;
+      if (this.phase.responded) return this.step(this.finish(), more, observing);
+      const next = this.runHooks(i + 1, more, observing);
+      return next instanceof Promise ? await next : next;
+    } catch (err) {
+      this.rt.logger.error(
+        { err, requestId: this.info.requestId, processor: this.comp.name },
+        'ext_proc async dispatch failed',
+      );
+      return this.step(this.phase.build(), more, observing);
+    }
   }
 
   private observe(i: number, t0: number): void {
@@ -408,7 +434,6 @@ export class ExtProcStream {
   end(outcome: StreamOutcome): void {
     if (this.ended) return;
     this.ended = true;
-    this.queue = undefined;
     for (let i = 0; i < this.procs.length; i++) {
       const p = this.procs[i]!;
       if (p.onStreamEnd !== undefined) {

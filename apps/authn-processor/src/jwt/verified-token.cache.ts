@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { type TokenVerifier } from '../authn/authenticator';
 import { type Clock, type Principal } from '@edge/auth-contract';
 
@@ -21,7 +22,7 @@ interface Entry {
 
 /**
  * Bounded LRU of successfully verified JWTs (principal + `exp`), so a repeated Bearer token
- * skips the signature check.
+ * skips the signature check (`lru-cache`, on the injected clock).
  *
  * Keyed by the SHA-256 of the token, so the bearer secret itself is never held, and an entry
  * lives until min(`exp`, now + maxTtl). Only successes are stored. The whole cache is emptied
@@ -30,17 +31,28 @@ interface Entry {
  * cache's job: the Authenticator checks the principal's key_id on every request, hit or miss.
  */
 export class VerifiedTokenCache {
-  private readonly entries = new Map<string, Entry>();
+  /** Undefined when disabled (`maxEntries` 0). */
+  private readonly entries: LRUCache<string, Entry> | undefined;
   private gen = 0;
   readonly stats = { hits: 0, misses: 0 };
 
   constructor(
     private readonly clock: Clock,
     private readonly opts: VerifiedTokenCacheOptions,
-  ) {}
+  ) {
+    this.entries =
+      opts.maxEntries > 0
+        ? new LRUCache<string, Entry>({
+            max: opts.maxEntries,
+            perf: { now: () => clock.now() },
+            // Read the clock on every check (the default caches it for 1 ms with a timer).
+            ttlResolution: 0,
+          })
+        : undefined;
+  }
 
   get enabled(): boolean {
-    return this.opts.maxEntries > 0;
+    return this.entries !== undefined;
   }
 
   /** Cache key of a token: its SHA-256 (base64url), never the token. */
@@ -49,22 +61,20 @@ export class VerifiedTokenCache {
   }
 
   get(cacheKey: string): Principal | undefined {
-    const e = this.entries.get(cacheKey);
+    const e = this.entries?.get(cacheKey);
     if (e === undefined) {
       this.stats.misses++;
       return undefined;
     }
     const now = this.clock.nowMs();
-    // The same rule as jose's `exp` check (whole seconds, with the tolerance); `until` <= exp
-    // already, this stays as a guard so a hit can never outlive what the verifier accepts.
+    // The same rule as jose's `exp` check (whole seconds, with the tolerance), and never past
+    // `until`: the LRU's TTL has a 1 ms boundary of its own, this guard is the exact one, so a
+    // hit can never outlive what the verifier accepts.
     if (now >= e.until || e.exp <= Math.floor(now / 1000) - this.opts.clockToleranceSeconds) {
-      this.entries.delete(cacheKey);
+      this.entries?.delete(cacheKey);
       this.stats.misses++;
       return undefined;
     }
-    // Refresh recency: Map keeps insertion order, the first key is the least recently used.
-    this.entries.delete(cacheKey);
-    this.entries.set(cacheKey, e);
     this.stats.hits++;
     return e.principal;
   }
@@ -74,27 +84,18 @@ export class VerifiedTokenCache {
    * (the result may have been verified with a key that is gone now), or it expires already.
    */
   set(cacheKey: string, principal: Principal, generation: number): void {
-    if (!this.enabled || generation !== this.gen || principal.validUntil === null) return;
+    const entries = this.entries;
+    if (entries === undefined || generation !== this.gen || principal.validUntil === null) return;
     const expMs = principal.validUntil.getTime();
     const now = this.clock.nowMs();
     const until = Math.min(expMs, now + this.opts.maxTtlMs);
     if (until <= now) return;
-    this.entries.delete(cacheKey);
-    this.entries.set(cacheKey, {
-      principal,
-      exp: Math.floor(expMs / 1000),
-      until,
-    });
-    while (this.entries.size > this.opts.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done === true) break;
-      this.entries.delete(oldest.value);
-    }
+    entries.set(cacheKey, { principal, exp: Math.floor(expMs / 1000), until }, { ttl: until - now });
   }
 
   clear(): void {
     this.gen++;
-    this.entries.clear();
+    this.entries?.clear();
   }
 
   /** Bumped by every clear. */
@@ -103,12 +104,12 @@ export class VerifiedTokenCache {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries?.size ?? 0;
   }
 
   /** For tests: the stored keys (hashes, never a token). */
   keys(): string[] {
-    return [...this.entries.keys()];
+    return this.entries === undefined ? [] : [...this.entries.keys()];
   }
 }
 

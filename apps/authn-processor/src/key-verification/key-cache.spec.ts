@@ -54,7 +54,7 @@ describe('KeyCache', () => {
     cache.set(long, principal(), 3_600_000); // capped at 5 s
     clock.advance(999);
     expect(cache.get(short)).toBeDefined();
-    clock.advance(1);
+    clock.advance(1); // gone exactly at its expiry instant
     expect(cache.get(short)).toBeUndefined();
     clock.advance(3_999);
     expect(cache.get(long)).toBeDefined();
@@ -84,6 +84,19 @@ describe('KeyCache', () => {
     expect(cache.get(k1b)).toBeUndefined();
     expect(cache.get(k2)).toBeDefined();
     expect(cache.invalidateKeyId('nope')).toBe(0);
+  });
+
+  it('keeps its key-id index consistent under expiry and re-set', () => {
+    const { cache, clock } = make(10, 1_000);
+    const a = cache.cacheKey('a', 's1');
+    const a2 = cache.cacheKey('a', 's2');
+    cache.set(a, principal(), 1_000);
+    cache.set(a, principal(), 1_000); // overwrite: still one entry, still indexed
+    cache.set(a2, principal(), 1_000);
+    clock.advance(1_000);
+    expect(cache.get(a)).toBeUndefined(); // expired and dropped from the index
+    expect(cache.invalidateKeyId('a')).toBe(1); // only a2 was left
+    expect(cache.size).toBe(0);
   });
 
   it('keeps its key-id index consistent under eviction and clear', () => {

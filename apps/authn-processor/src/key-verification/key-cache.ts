@@ -1,4 +1,5 @@
 import { hash, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { type Clock, type Principal } from '@edge/auth-contract';
 
 export interface KeyCacheOptions {
@@ -10,23 +11,26 @@ export interface KeyCacheOptions {
 interface Entry {
   readonly keyId: string;
   readonly principal: Principal;
+  /** Epoch ms; the entry is gone from this instant on (exact, unlike the LRU's own TTL check). */
   readonly expiresAt: number;
 }
 
 /**
- * Bounded LRU of positive key verifications, with a TTL per entry.
+ * Bounded LRU of positive key verifications, with a TTL per entry (`lru-cache`, on the injected
+ * clock).
  *
  * Entries are keyed by key_id plus a SHA-256 of a random per-process salt and the secret, so the
  * raw secret is never stored. Only verified secrets are cached, and those carry 256 random bits,
  * so a salted fast hash is as safe here as a keyed one; it is also what the hot path can afford
  * (one-shot `crypto.hash` costs ~0.4 µs; `createHmac` with a raw key re-imports the key on every
  * call, ~10 µs, which was ~16 % of this process's busy time under load). A key_id can be dropped
- * at once (revocation / rotation event), and
- * every mutation bumps `generation`, which lets a caller that started a verification before an
- * invalidation avoid caching a result that may already be stale.
+ * at once (revocation / rotation event): an index from key_id to its cache keys is kept in step
+ * with the LRU through its `dispose` callback (eviction, expiry, deletion). Every invalidation
+ * bumps `generation`, which lets a caller that started a verification before an invalidation
+ * avoid caching a result that may already be stale.
  */
 export class KeyCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: LRUCache<string, Entry>;
   private readonly byKeyId = new Map<string, Set<string>>();
   private readonly salt = randomBytes(32).toString('base64url');
   private gen = 0;
@@ -34,23 +38,30 @@ export class KeyCache {
   constructor(
     private readonly clock: Clock,
     private readonly opts: KeyCacheOptions,
-  ) {}
+  ) {
+    this.entries = new LRUCache<string, Entry>({
+      max: opts.maxEntries,
+      perf: { now: () => clock.now() },
+      // Read the clock on every check (the default caches it for 1 ms with a timer).
+      ttlResolution: 0,
+      dispose: (e, cacheKey) => this.unindex(cacheKey, e.keyId),
+    });
+  }
 
   /** Cache key for (keyId, secret). Contains the key id and a salted hash of the secret only. */
   cacheKey(keyId: string, secret: string): string {
     return `${keyId}\u0000${hash('sha256', this.salt + secret, 'base64url')}`;
   }
 
+  /** The principal, or undefined when absent or expired (an expired entry is dropped). */
   get(cacheKey: string): Principal | undefined {
     const e = this.entries.get(cacheKey);
     if (e === undefined) return undefined;
+    // lru-cache keeps an entry while its age <= ttl; a key expiring at T must not pass at T.
     if (this.clock.nowMs() >= e.expiresAt) {
-      this.remove(cacheKey, e);
+      this.entries.delete(cacheKey);
       return undefined;
     }
-    // Refresh recency: Map keeps insertion order, the first key is the least recently used.
-    this.entries.delete(cacheKey);
-    this.entries.set(cacheKey, e);
     return e.principal;
   }
 
@@ -59,21 +70,13 @@ export class KeyCache {
     const ttl = Math.min(ttlMs, this.opts.maxTtlMs);
     if (ttl <= 0) return;
     const keyId = cacheKey.slice(0, cacheKey.indexOf('\u0000'));
-    const old = this.entries.get(cacheKey);
-    if (old !== undefined) this.remove(cacheKey, old);
-    this.entries.set(cacheKey, { keyId, principal, expiresAt: this.clock.nowMs() + ttl });
+    this.entries.set(cacheKey, { keyId, principal, expiresAt: this.clock.nowMs() + ttl }, { ttl });
     let set = this.byKeyId.get(keyId);
     if (set === undefined) {
       set = new Set();
       this.byKeyId.set(keyId, set);
     }
     set.add(cacheKey);
-    while (this.entries.size > this.opts.maxEntries) {
-      const oldest = this.entries.entries().next();
-      if (oldest.done === true) break;
-      const [k, e] = oldest.value;
-      this.remove(k, e);
-    }
   }
 
   /** Drops every entry of a key_id (all secrets). Returns how many were dropped. */
@@ -81,9 +84,10 @@ export class KeyCache {
     this.gen++;
     const set = this.byKeyId.get(keyId);
     if (set === undefined) return 0;
-    for (const k of set) this.entries.delete(k);
+    const keys = [...set];
+    for (const k of keys) this.entries.delete(k);
     this.byKeyId.delete(keyId);
-    return set.size;
+    return keys.length;
   }
 
   clear(): void {
@@ -111,12 +115,10 @@ export class KeyCache {
     return [...this.entries.keys()];
   }
 
-  private remove(cacheKey: string, e: Entry): void {
-    this.entries.delete(cacheKey);
-    const set = this.byKeyId.get(e.keyId);
-    if (set !== undefined) {
-      set.delete(cacheKey);
-      if (set.size === 0) this.byKeyId.delete(e.keyId);
-    }
+  private unindex(cacheKey: string, keyId: string): void {
+    const set = this.byKeyId.get(keyId);
+    if (set === undefined) return;
+    set.delete(cacheKey);
+    if (set.size === 0) this.byKeyId.delete(keyId);
   }
 }

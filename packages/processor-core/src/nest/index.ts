@@ -59,18 +59,20 @@ interface ResolvedOptions {
 }
 
 /**
- * Owns the ext_proc server of the app: start, health, graceful shutdown with the app.
+ * The one owner of the app's ext_proc server: start, health, graceful shutdown with the app.
  *
  * Started by `ExtProcTransport` (through @nestjs/microservices) or by calling `start()` yourself.
- * It drains in `beforeApplicationShutdown`, i.e. before any `onApplicationShutdown` hook, so close
- * what your processors depend on (gRPC clients, pools) in `onApplicationShutdown`, not in
- * `onModuleDestroy` (Nest runs that first on a signal).
+ * It drains in `beforeApplicationShutdown` (on `app.close()` and on a signal alike: the transport's
+ * `close()` does not drain), i.e. after every `onModuleDestroy` and before any
+ * `onApplicationShutdown` hook, so close what your processors depend on (gRPC clients, pools) in
+ * `onApplicationShutdown`. To run something after the drain, await `stopped` there.
  */
 @Injectable()
 export class ExtProcService implements BeforeApplicationShutdown {
   private server: ExtProcServer | undefined;
   private starting: Promise<number> | undefined;
   private stopping: Promise<void> | undefined;
+  private readonly onStop: (() => void)[] = [];
 
   constructor(
     @Inject(EXT_PROC_MODULE_OPTIONS) private readonly options: ResolvedOptions,
@@ -119,16 +121,25 @@ export class ExtProcService implements BeforeApplicationShutdown {
 
   /**
    * Graceful stop: NOT_SERVING, refuse new streams, wait for in-flight streams (up to
-   * `shutdownGraceMs`), then force. Idempotent: every call (the transport's `close()`, the
-   * shutdown hook, your own) returns the same promise; a no-op when the server never started.
+   * `shutdownGraceMs`), then force. The app's shutdown calls it (`beforeApplicationShutdown`);
+   * call it yourself only when you run the service without an app lifecycle. Idempotent: every
+   * call returns the same promise; a no-op when the server never started.
    * A start still in progress is awaited first, so a server that comes up late is stopped too.
    */
   shutdown(): Promise<void> {
-    this.stopping ??= (async () => {
-      await this.starting?.catch(() => undefined);
-      await this.server?.shutdown();
-    })();
+    if (this.stopping === undefined) {
+      this.stopping = (async () => {
+        await this.starting?.catch(() => undefined);
+        await this.server?.shutdown();
+      })();
+      for (const resolve of this.onStop.splice(0)) void this.stopping.then(resolve, resolve);
+    }
     return this.stopping;
+  }
+
+  /** Resolves once `shutdown()` (run by the app's shutdown) has drained the server. */
+  get stopped(): Promise<void> {
+    return this.stopping ?? new Promise<void>((resolve) => this.onStop.push(resolve));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -165,10 +176,13 @@ export class ExtProcTransport extends Server implements CustomTransportStrategy 
     );
   }
 
-  /** Drains the ext_proc server (idempotent; Nest calls it more than once on `app.close()`). */
-
-  async close(): Promise<void> {
-    await this.service.shutdown();
+  /**
+   * Nothing to do: the drain belongs to `ExtProcService` (its `beforeApplicationShutdown`), which
+   * Nest runs on `app.close()` and on a signal alike, in the same place relative to the other
+   * shutdown hooks. Nest calls this first on `app.close()` (and again at the end on a signal).
+   */
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   // No Nest message handlers or events: messages never enter Nest's pipeline.
@@ -234,7 +248,7 @@ export function extProcMicroserviceOptions(): AsyncMicroserviceOptions {
  * Creates a standalone Nest microservice (no HTTP server) served by `ExtProcTransport`. The
  * module must import `ExtProcModule.forRoot(...)` / `forRootAsync(...)`. Call `listen()` on the
  * result: Nest runs the init and bootstrap hooks, then the ext_proc server starts. `close()`
- * drains the ext_proc streams first, then runs the app's shutdown hooks.
+ * runs the app's shutdown hooks; the ext_proc streams drain in `beforeApplicationShutdown`.
  */
 export function createExtProcMicroservice(
   module: Type | DynamicModule,

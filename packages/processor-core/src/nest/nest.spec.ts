@@ -146,7 +146,13 @@ describe('ExtProcModule + ExtProcTransport', () => {
     const s2 = app2.get(ExtProcService);
     const port = await s2.start();
     expect(await s2.start()).toBe(port);
+    let stopped = false;
+    void s2.stopped.then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(stopped).toBe(false);
     await Promise.all([s2.shutdown(), s2.shutdown(), app2.close()]);
+    await s2.stopped;
+    expect(stopped).toBe(true);
     expect(s2.isServing()).toBe(false);
   });
 

@@ -1,10 +1,15 @@
 import { credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { extProc, type envoyCore } from '@edge/protos';
-import { silentLogger, type Logger } from '../logger';
-import type { ExtProcMetrics } from '../metrics';
-import { asComposition, type AnyProcessor, type Composition, type ErrorPolicy } from '../processor';
-import { appliedHeaderName, DEFAULT_SELECTOR_KEY } from '../server';
-import { ExtProcStream, type ExtProcHooks, type StreamOutcome } from '../stream';
+import { silentLogger } from '../logger';
+import { asComposition, type AnyProcessor, type Composition } from '../processor';
+import { DEFAULT_SELECTOR_KEY } from '../server';
+import {
+  createStreamRuntime,
+  ExtProcStream,
+  type StreamOutcome,
+  type StreamRuntimeOptions,
+} from '../stream';
+import { StreamPump } from '../transport/pump';
 import { toPhaseResult, type PhaseResult } from './results';
 
 export type HeaderInput =
@@ -20,13 +25,8 @@ export interface MessageOptions {
   observabilityMode?: boolean;
 }
 
-export interface HarnessOptions {
-  errorPolicy?: ErrorPolicy;
-  logger?: Logger;
-  metrics?: ExtProcMetrics;
-  hooks?: ExtProcHooks;
-  appliedHeader?: boolean | string;
-  enforceMode?: boolean;
+/** The server's per-stream options (same defaults, except the logger: silent here). */
+export interface HarnessOptions extends StreamRuntimeOptions {
   /** How header values are encoded: `raw` (raw_value, as Envoy >= 1.34) or `value`. Default raw. */
   encoding?: 'raw' | 'value';
   /** gRPC initial metadata the processor should see (`ctx.grpcMetadata`). */
@@ -134,9 +134,34 @@ abstract class DriverBase implements StreamDriverApi {
   }
 }
 
+/** The server's message loop, answering into the harness's waiters through the wire format. */
+class HarnessPump extends StreamPump {
+  readonly waiters: ((r: PhaseResult) => void)[] = [];
+  /** True once the server would end the gRPC stream (last expected phase answered). */
+  closed = false;
+
+  protected deliver(res: extProc.ProcessingResponse, last: boolean): boolean {
+    const wire = extProc.ProcessingResponse.decode(extProc.ProcessingResponse.encode(res).finish());
+    if (last) this.closed = true;
+    this.waiters.shift()?.(toPhaseResult(wire));
+    // Unlike the server, keep answering: a test may go on after the last expected phase.
+    return false;
+  }
+
+  protected peerDone(): void {}
+}
+
+const NO_ANSWER = toPhaseResult({
+  response: undefined,
+  dynamicMetadata: undefined,
+  modeOverride: undefined,
+  overrideMessageTimeout: undefined,
+});
+
 /**
- * In-process harness: runs the processor (or chain) exactly as the server does, with every
- * message and response round-tripped through the protobuf wire format.
+ * In-process harness: runs the processor (or chain) exactly as the server does (the same
+ * runtime defaults and message loop), with every message and response round-tripped through
+ * the protobuf wire format.
  *
  * ```ts
  * const h = createHarness(new Authn());
@@ -147,53 +172,35 @@ abstract class DriverBase implements StreamDriverApi {
 export class Harness extends DriverBase {
   protected readonly encoding: 'raw' | 'value';
   readonly stream: ExtProcStream;
-  private readonly waiters: ((r: PhaseResult) => void)[] = [];
-  /** True once the server side would end the gRPC stream (last expected phase answered). */
-  serverClosed = false;
+  private readonly pump: HarnessPump;
 
   constructor(processor: AnyProcessor | Composition, opts: HarnessOptions = {}) {
     super();
     this.encoding = opts.encoding ?? 'raw';
     this.stream = new ExtProcStream(
       asComposition(processor),
-      {
-        logger: opts.logger ?? silentLogger,
-        errorPolicy: opts.errorPolicy ?? { status: 500 },
-        metrics: opts.metrics,
-        hooks: opts.hooks,
-        appliedHeader: appliedHeaderName(opts.appliedHeader),
-        enforceMode: opts.enforceMode ?? false,
-      },
-      (res) => {
-        const wire = extProc.ProcessingResponse.decode(
-          extProc.ProcessingResponse.encode(res).finish(),
-        );
-        this.waiters.shift()?.(toPhaseResult(wire));
-      },
+      createStreamRuntime(opts, silentLogger),
       opts.grpcMetadata,
     );
-    this.stream.onLastPhase = () => {
-      this.serverClosed = true;
-    };
+    this.pump = new HarnessPump(this.stream);
+  }
+
+  /** True once the server side would end the gRPC stream (last expected phase answered). */
+  get serverClosed(): boolean {
+    return this.pump.closed;
   }
 
   send(req: extProc.ProcessingRequest): Promise<PhaseResult> {
     const wire = extProc.ProcessingRequest.decode(extProc.ProcessingRequest.encode(req).finish());
     return new Promise<PhaseResult>((resolve) => {
-      if (wire.observabilityMode) {
-        this.stream.push(wire);
-        resolve(
-          toPhaseResult({
-            response: undefined,
-            dynamicMetadata: undefined,
-            modeOverride: undefined,
-            overrideMessageTimeout: undefined,
-          }),
-        );
+      // No answer is due in observability mode (or for a message without a request).
+      if (wire.observabilityMode || wire.request === undefined) {
+        this.pump.receive(wire);
+        resolve(NO_ANSWER);
         return;
       }
-      this.waiters.push(resolve);
-      this.stream.push(wire);
+      this.pump.waiters.push(resolve);
+      this.pump.receive(wire);
     });
   }
 
@@ -204,7 +211,9 @@ export class Harness extends DriverBase {
 
   /** The state bag of the processor at `index` in the chain (0 for a single processor). */
   state<T = Record<string, unknown>>(index = 0): T {
-    return (this.stream as unknown as { ctxs: { state: T }[] }).ctxs[index]!.state;
+    const ctx = this.stream.context(index);
+    if (ctx === undefined) throw new Error(`no processor at index ${index}`);
+    return ctx.state as T;
   }
 
   /** End the stream as Envoy would (default: completed). Runs every `onStreamEnd`. */

@@ -1,0 +1,63 @@
+import type { extProc } from '@edge/protos';
+import type { ExtProcStream, StreamStep } from '../stream';
+
+/**
+ * Feeds one ext_proc stream's messages to its `ExtProcStream` strictly in order, one at a time,
+ * and acts on each returned step: send the answer, end the stream after the last one. The one
+ * loop every transport (and the in-process harness) shares; subclasses say how to send.
+ */
+export abstract class StreamPump {
+  private queue: extProc.ProcessingRequest[] | undefined;
+  private busy = false;
+  private halfClosed = false;
+
+  constructor(readonly ext: ExtProcStream) {}
+
+  /**
+   * Sends one answer. `last`: Envoy expects nothing more. Returns true when the transport ended
+   * the stream with it (then nothing queued is handled).
+   */
+  protected abstract deliver(res: extProc.ProcessingResponse, last: boolean): boolean;
+
+  /** Envoy half-closed and every message before it was answered: end the stream with OK. */
+  protected abstract peerDone(): void;
+
+  /** Messages received but not handled yet (the one in progress excluded). */
+  get backlog(): number {
+    return this.queue?.length ?? 0;
+  }
+
+  receive(req: extProc.ProcessingRequest): void {
+    if (this.ext.isEnded) return;
+    if (this.busy) {
+      (this.queue ??= []).push(req);
+      return;
+    }
+    this.run(req);
+  }
+
+  /** Envoy half-closed its side: end once the message in progress (and any queued) is answered. */
+  halfClose(): void {
+    if (this.busy) this.halfClosed = true;
+    else this.peerDone();
+  }
+
+  private run(req: extProc.ProcessingRequest): void {
+    this.busy = true;
+    const s = this.ext.process(req);
+    if (s instanceof Promise) void s.then(this.onStep);
+    else this.onStep(s);
+  }
+
+  private readonly onStep = (s: StreamStep): void => {
+    if (this.ext.isEnded) return;
+    if (s.response !== undefined && this.deliver(s.response, s.last)) return;
+    const q = this.queue;
+    if (q !== undefined && q.length > 0) {
+      this.run(q.shift()!);
+      return;
+    }
+    this.busy = false;
+    if (this.halfClosed) this.peerDone();
+  };
+}
