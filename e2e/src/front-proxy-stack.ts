@@ -23,6 +23,11 @@ export interface FrontProxyStackOptions {
   idempotencyEnv?: Record<string, string>;
   /** Envoy worker threads (default 1). */
   envoyConcurrency?: number;
+  /**
+   * The auth service serves HTTPS (its TLS_* files come in authEnv): readiness waits on its
+   * ports instead of GET /health, and authUrl and the processor's AUTH_JWKS_URL use https.
+   */
+  authTls?: boolean;
 }
 
 /** Parts that can be stopped and started again (same port, fresh state for Redis). */
@@ -31,7 +36,7 @@ export type StackPart = 'auth' | 'authn-processor' | 'echo' | 'redis' | 'idempot
 export interface FrontProxyStack {
   /** http://127.0.0.1:<port> of the Envoy front proxy. */
   proxyUrl: string;
-  /** http://127.0.0.1:<port> of the auth service's HTTP API. */
+  /** http(s)://127.0.0.1:<port> of the auth service's HTTP API (https with `authTls`). */
   authUrl: string;
   envoyAdminUrl: string;
   ports: {
@@ -87,14 +92,16 @@ export async function startFrontProxyStack(
       LOG_LEVEL: 'warn',
       ...opts.authEnv,
     };
+    const authUrl = `${opts.authTls ? 'https' : 'http'}://127.0.0.1:${ports.auth}`;
     const specs = {
       auth: () =>
         startNodeService({
           name: 'e2e-auth',
           entry: appEntry('@edge/auth'),
           env: authEnv,
-          readyPorts: [ports.authGrpc],
-          readyUrl: `http://127.0.0.1:${ports.auth}/health`,
+          ...(opts.authTls
+            ? { readyPorts: [ports.authGrpc, ports.auth] }
+            : { readyPorts: [ports.authGrpc], readyUrl: `${authUrl}/health` }),
         }),
       echo: () =>
         startNodeService({
@@ -111,7 +118,7 @@ export async function startFrontProxyStack(
             GRPC_PORT: String(ports.authn),
             METRICS_PORT: String(await freePort()),
             AUTH_GRPC_URL: `127.0.0.1:${ports.authGrpc}`,
-            AUTH_JWKS_URL: `http://127.0.0.1:${ports.auth}/.well-known/jwks.json`,
+            AUTH_JWKS_URL: `${authUrl}/.well-known/jwks.json`,
             LOG_LEVEL: 'warn',
             ...opts.authnEnv,
           },
@@ -159,7 +166,7 @@ export async function startFrontProxyStack(
     started.set('envoy', envoy);
     return {
       proxyUrl: `http://127.0.0.1:${ports.proxy}`,
-      authUrl: `http://127.0.0.1:${ports.auth}`,
+      authUrl,
       envoyAdminUrl: `http://127.0.0.1:${ports.admin}`,
       ports,
       postgres: pg.info,
