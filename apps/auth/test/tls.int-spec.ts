@@ -155,10 +155,28 @@ describe('TLS files at boot', () => {
     );
     expect(err).toBeInstanceOf(ConfigError);
     const problems = (err as ConfigError).problems;
-    expect(problems).toEqual([
-      expect.stringMatching(/^TLS_CERT_FILE: cannot read .*missing\.crt \(ENOENT\)$/),
-      'TLS_KEY_FILE: not a PEM private key (or it is encrypted)',
-      'GRPC_CLIENT_CA_FILE: the certificate is not a CA',
+    expect(problems).toHaveLength(3);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^TLS_CERT_FILE: cannot read .*missing\.crt \(ENOENT\)$/),
+        'TLS_KEY_FILE: not a PEM private key (or it is encrypted)',
+        'GRPC_CLIENT_CA_FILE: not a CA certificate',
+      ]),
+    );
+  });
+
+  it('refuses a device or a directory instead of reading it (no hang on /dev/zero)', async () => {
+    const err = await startAuth(pg.info.url, {
+      TLS_CERT_FILE: '/dev/zero',
+      TLS_KEY_FILE: pki.dir,
+      GRPC_CLIENT_CA_FILE: pki.ca.cert,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as ConfigError).problems).toEqual([
+      'TLS_CERT_FILE: cannot read /dev/zero (not a regular file)',
+      `TLS_KEY_FILE: cannot read ${pki.dir} (not a regular file)`,
     ]);
   });
 

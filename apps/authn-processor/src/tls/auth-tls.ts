@@ -1,8 +1,6 @@
-import { ConfigError } from '@edge/service-config';
-import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readPemFiles } from '@edge/service-config';
 import {
-  AUTH_TLS_FILE_VARIABLES,
+  type AUTH_TLS_FILE_VARIABLES,
   type AuthnProcessorConfig,
 } from '../config/authn-processor.config';
 
@@ -23,49 +21,18 @@ type TlsFiles = Pick<AuthnProcessorConfig, (typeof AUTH_TLS_FILE_VARIABLES)[numb
 
 /**
  * Reads and checks the AUTH_TLS_* files (undefined when none is configured; the schema
- * guarantees all three or none). Every problem is reported at once as a ConfigError naming the
+ * guarantees all three or none): an unreadable file, a non-PEM file, a CA file that is not a CA
+ * or a key that does not match the certificate is a ConfigError listing every problem by
  * variable; contents are never echoed.
  */
 export function readAuthTls(config: TlsFiles): AuthTls | undefined {
-  if (AUTH_TLS_FILE_VARIABLES.some((k) => config[k] === undefined)) return undefined;
-  const problems: string[] = [];
-  const read = (name: keyof TlsFiles): Buffer | undefined => {
-    try {
-      return readFileSync(config[name] as string);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'error';
-      problems.push(`${name}: cannot read ${config[name]} (${code})`);
-      return undefined;
-    }
-  };
-  const ca = read('AUTH_TLS_CA_FILE');
-  const cert = read('AUTH_TLS_CERT_FILE');
-  const key = read('AUTH_TLS_KEY_FILE');
-  const certificate = (name: keyof TlsFiles, pem: Buffer | undefined) => {
-    if (pem === undefined) return undefined;
-    try {
-      return new X509Certificate(pem);
-    } catch {
-      problems.push(`${name}: not a PEM certificate`);
-      return undefined;
-    }
-  };
-  const caCert = certificate('AUTH_TLS_CA_FILE', ca);
-  if (caCert !== undefined && !caCert.ca) problems.push('AUTH_TLS_CA_FILE: not a CA certificate');
-  const leaf = certificate('AUTH_TLS_CERT_FILE', cert);
-  if (key !== undefined) {
-    let privateKey: KeyObject | undefined;
-    try {
-      privateKey = createPrivateKey(key);
-    } catch {
-      problems.push('AUTH_TLS_KEY_FILE: not a PEM private key (or it is encrypted)');
-    }
-    if (privateKey !== undefined && leaf !== undefined && !leaf.checkPrivateKey(privateKey)) {
-      problems.push('AUTH_TLS_KEY_FILE: does not match the certificate in AUTH_TLS_CERT_FILE');
-    }
-  }
-  if (problems.length > 0 || ca === undefined || cert === undefined || key === undefined) {
-    throw new ConfigError('authn-processor', problems);
-  }
-  return { ca, cert, key };
+  const { AUTH_TLS_CA_FILE, AUTH_TLS_CERT_FILE, AUTH_TLS_KEY_FILE } = config;
+  if (AUTH_TLS_CA_FILE === undefined || AUTH_TLS_CERT_FILE === undefined) return undefined;
+  if (AUTH_TLS_KEY_FILE === undefined) return undefined;
+  const pem = readPemFiles('authn-processor', {
+    AUTH_TLS_CA_FILE: { path: AUTH_TLS_CA_FILE, kind: 'ca' },
+    AUTH_TLS_CERT_FILE: { path: AUTH_TLS_CERT_FILE, kind: 'certificate' },
+    AUTH_TLS_KEY_FILE: { path: AUTH_TLS_KEY_FILE, kind: 'private-key', of: 'AUTH_TLS_CERT_FILE' },
+  });
+  return { ca: pem.AUTH_TLS_CA_FILE, cert: pem.AUTH_TLS_CERT_FILE, key: pem.AUTH_TLS_KEY_FILE };
 }
