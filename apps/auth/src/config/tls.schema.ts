@@ -34,11 +34,6 @@ export function isLoopbackHost(host: string): boolean {
   );
 }
 
-/** True when the TLS files are configured (the schema guarantees all three or none). */
-export function tlsEnabled(c: Partial<Record<(typeof TLS_FILE_VARIABLES)[number], string>>) {
-  return TLS_FILE_VARIABLES.every((k) => c[k] !== undefined);
-}
-
 /** Cross-field checks of the TLS block, reported with every other problem. */
 export function checkTlsEnv(c: TlsEnv, problem: (key: string, message: string) => void): void {
   const set = TLS_FILE_VARIABLES.filter((k) => c[k] !== undefined);
