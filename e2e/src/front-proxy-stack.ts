@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { Agent, fetch as tlsFetch } from 'undici';
 import {
   type FrontProxyVars,
   headerFilterConfigValue,
@@ -35,6 +37,13 @@ export interface FrontProxyStackOptions {
   headerCacheExpiry?: string;
   /** Per-client rate limit of the front proxy (default: envoy/src/render.ts FRONT_PROXY_DEFAULTS). */
   envoyVars?: Pick<FrontProxyVars, 'PER_CLIENT_RPS' | 'PER_CLIENT_BURST'>;
+  /**
+   * The auth service serves HTTPS (its TLS_* files come in authEnv): readiness waits on its
+   * ports instead of GET /health, and authUrl and the processor's AUTH_JWKS_URL use https. The
+   * CA that signed the server certificate is the processor's AUTH_TLS_CA_FILE (in authnEnv): the
+   * stack and the header provider trust it to reach the auth service.
+   */
+  authTls?: boolean;
 }
 
 /** The workload's own API key (a tenant of its own), exchanged by the header provider. */
@@ -55,7 +64,7 @@ export type StackPart =
 export interface FrontProxyStack {
   /** http://127.0.0.1:<port> of the Envoy front proxy. */
   proxyUrl: string;
-  /** http://127.0.0.1:<port> of the auth service's HTTP API. */
+  /** http(s)://127.0.0.1:<port> of the auth service's HTTP API (https with `authTls`). */
   authUrl: string;
   envoyAdminUrl: string;
   /** The front proxy's stdout: its JSON access log, one line per request. */
@@ -87,8 +96,13 @@ export interface FrontProxyStack {
 }
 
 /** A new tenant's root key through the auth service's public HTTP API: the workload's identity. */
-async function createWorkloadKey(authUrl: string): Promise<WorkloadKey> {
-  const res = await fetch(`${authUrl}/create-root-key`, { signal: AbortSignal.timeout(10_000) });
+async function createWorkloadKey(authUrl: string, caFile?: string): Promise<WorkloadKey> {
+  const dispatcher =
+    caFile === undefined ? undefined : new Agent({ connect: { ca: readFileSync(caFile) } });
+  const res = await tlsFetch(`${authUrl}/create-root-key`, {
+    signal: AbortSignal.timeout(10_000),
+    dispatcher,
+  }).finally(() => void dispatcher?.close());
   const body = (await res.json()) as { key_id?: string; secret?: string };
   if (res.status !== 200 || !body.key_id || !body.secret) {
     throw new Error(`workload key: create-root-key answered ${res.status}`);
@@ -133,14 +147,20 @@ export async function startFrontProxyStack(
       ...opts.authEnv,
     };
     const workload: { key?: WorkloadKey } = {};
+    const authUrl = `${opts.authTls ? 'https' : 'http'}://127.0.0.1:${ports.auth}`;
+    const authCaFile = opts.authTls ? opts.authnEnv?.AUTH_TLS_CA_FILE : undefined;
+    if (opts.authTls && authCaFile === undefined) {
+      throw new Error('authTls needs authnEnv.AUTH_TLS_CA_FILE (the CA of the server certificate)');
+    }
     const specs = {
       auth: () =>
         startNodeService({
           name: 'e2e-auth',
           entry: appEntry('@edge/auth'),
           env: authEnv,
-          readyPorts: [ports.authGrpc],
-          readyUrl: `http://127.0.0.1:${ports.auth}/health`,
+          ...(opts.authTls
+            ? { readyPorts: [ports.authGrpc, ports.auth] }
+            : { readyPorts: [ports.authGrpc], readyUrl: `${authUrl}/health` }),
         }),
       echo: () =>
         startNodeService({
@@ -157,7 +177,7 @@ export async function startFrontProxyStack(
             GRPC_PORT: String(ports.authn),
             METRICS_PORT: String(await freePort()),
             AUTH_GRPC_URL: `127.0.0.1:${ports.authGrpc}`,
-            AUTH_JWKS_URL: `http://127.0.0.1:${ports.auth}/.well-known/jwks.json`,
+            AUTH_JWKS_URL: `${authUrl}/.well-known/jwks.json`,
             LOG_LEVEL: 'warn',
             ...opts.authnEnv,
           },
@@ -184,7 +204,9 @@ export async function startFrontProxyStack(
           entry: appEntry('@edge/header-provider'),
           env: {
             PORT: String(ports.headerProvider),
-            AUTH_URL: `http://127.0.0.1:${ports.auth}`,
+            AUTH_URL: authUrl,
+            // Node's own CA list plus the test CA, when the auth service serves HTTPS.
+            ...(authCaFile === undefined ? {} : { NODE_EXTRA_CA_CERTS: authCaFile }),
             WORKLOAD_KEY_ID: workload.key?.keyId ?? '',
             WORKLOAD_KEY_SECRET: workload.key?.secret ?? '',
             LOG_LEVEL: 'warn',
@@ -203,7 +225,7 @@ export async function startFrontProxyStack(
     ] as const) {
       started.set(name, await specs[name]());
     }
-    const workloadKey = await createWorkloadKey(`http://127.0.0.1:${ports.auth}`);
+    const workloadKey = await createWorkloadKey(authUrl, authCaFile);
     workload.key = workloadKey;
     started.set('header-provider', await specs['header-provider']());
     const sidecar = await infra.envoy({
@@ -244,7 +266,7 @@ export async function startFrontProxyStack(
     started.set('envoy', envoy);
     return {
       proxyUrl: `http://127.0.0.1:${ports.proxy}`,
-      authUrl: `http://127.0.0.1:${ports.auth}`,
+      authUrl,
       envoyAdminUrl: `http://127.0.0.1:${ports.admin}`,
       envoyAccessLog: envoy.info.stdoutLogFile ?? '',
       ports,

@@ -16,6 +16,8 @@ describe('bootstrap helpers', () => {
     });
     // Served from the generated service definitions, never from .proto files at run time.
     expect(o.options).not.toHaveProperty('protoPath');
+    // Plaintext unless TLS material is given (Nest then binds insecure credentials).
+    expect(o.options).not.toHaveProperty('credentials');
     expect(Object.keys(o.options.packageDefinition as object)).toEqual([
       'edge.auth.v1.KeyVerificationService',
       'grpc.health.v1.Health',

@@ -14,19 +14,25 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { ApiExceptionFilter, bodyParserErrorHandler } from './common/api-exception.filter';
 import { type AuthConfig } from './config/config';
+import { grpcServerCredentials, readServerTls, type ServerTls } from './tls/server-tls';
 
 /**
  * The Nest gRPC transport options: edge.auth.v1 and grpc.health.v1 on GRPC_PORT, served from
  * the generated (ts-proto) service definitions of @edge/auth-contract: no .proto file is loaded
  * at run time and replies are encoded by the generated code, as the processor decodes them.
  */
-export function grpcOptions(config: Pick<AuthConfig, 'HOST' | 'GRPC_PORT'>): GrpcOptions {
+export function grpcOptions(
+  config: Pick<AuthConfig, 'HOST' | 'GRPC_PORT'>,
+  tls?: ServerTls,
+): GrpcOptions {
   return {
     transport: Transport.GRPC,
     options: {
       url: `${config.HOST}:${config.GRPC_PORT}`,
       package: ['edge.auth.v1', 'grpc.health.v1'],
       packageDefinition: authGrpcPackageDefinition(),
+      // mTLS when TLS is configured; otherwise Nest binds plaintext (loopback by default).
+      ...(tls !== undefined ? { credentials: grpcServerCredentials(tls) } : {}),
     },
   };
 }
@@ -47,7 +53,12 @@ export function nestLogLevels(level: AuthConfig['LOG_LEVEL']): LogLevel[] {
 
 /** Builds the hybrid app (HTTP + gRPC), starts both and returns it. Used by main.ts and tests. */
 export async function startApp(config: AuthConfig): Promise<INestApplication> {
+  // Read once, before anything binds: an unreadable or wrong file stops the boot with a
+  // ConfigError naming the variable.
+  const tls = readServerTls(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    // HTTPS (the JWKS and the key API) with the same certificate as gRPC.
+    ...(tls !== undefined ? { httpsOptions: { cert: tls.cert, key: tls.key } } : {}),
     // JSON logs from the first line: while the app waits for Postgres at start-up the retries
     // are printed as they happen; pino takes over once the app is built.
     logger: new ConsoleLogger({ json: true, logLevels: nestLogLevels(config.LOG_LEVEL) }),
@@ -65,7 +76,7 @@ export async function startApp(config: AuthConfig): Promise<INestApplication> {
   );
   // gRPC keeps Nest's own RPC exception handling (RpcException -> gRPC status); the HTTP
   // filter and pipes are not inherited.
-  app.connectMicroservice<GrpcOptions>(grpcOptions(config));
+  app.connectMicroservice<GrpcOptions>(grpcOptions(config, tls));
   const doc = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

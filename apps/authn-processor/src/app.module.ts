@@ -8,10 +8,11 @@ import { Clock, SystemClock } from '@edge/auth-contract';
 import { AUTHN_PROCESSOR_CONFIG, type AuthnProcessorConfig } from './config/authn-processor.config';
 import { ExtProcLifecycle } from './ext-proc/ext-proc-lifecycle.service';
 import { createLogger, LOGGER } from './logging/logger';
+import { AUTH_TLS, type AuthTls } from './tls/auth-tls';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AuthnProcessorConfig): DynamicModule {
+  static forRoot(config: AuthnProcessorConfig, tls?: AuthTls): DynamicModule {
     return {
       module: AppModule,
       global: true,
@@ -35,12 +36,13 @@ export class AppModule {
       ],
       providers: [
         { provide: AUTHN_PROCESSOR_CONFIG, useValue: config },
+        { provide: AUTH_TLS, useValue: tls },
         { provide: LOGGER, useFactory: () => createLogger(config.LOG_LEVEL) },
         { provide: Registry, useFactory: () => new Registry() },
         { provide: Clock, useClass: SystemClock },
         ExtProcLifecycle,
       ],
-      exports: [AUTHN_PROCESSOR_CONFIG, LOGGER, Registry, Clock],
+      exports: [AUTHN_PROCESSOR_CONFIG, AUTH_TLS, LOGGER, Registry, Clock],
     };
   }
 }

@@ -4,6 +4,7 @@ import { createExtProcMicroservice } from '@edge/processor-core/nest';
 import { AppModule } from './app.module';
 import { type AuthnProcessorConfig } from './config/authn-processor.config';
 import { ExtProcLifecycle } from './ext-proc/ext-proc-lifecycle.service';
+import { readAuthTls } from './tls/auth-tls';
 
 /**
  * Builds and starts the app (used by main.ts and by tests): a standalone Nest microservice
@@ -15,7 +16,9 @@ import { ExtProcLifecycle } from './ext-proc/ext-proc-lifecycle.service';
 export async function createAuthnProcessorApp(
   config: AuthnProcessorConfig,
 ): Promise<INestMicroservice> {
-  const app = await createExtProcMicroservice(AppModule.forRoot(config), {
+  // Read once, before anything connects: an unreadable or wrong file is a ConfigError.
+  const tls = readAuthTls(config);
+  const app = await createExtProcMicroservice(AppModule.forRoot(config, tls), {
     // Throw instead of exiting the process: main.ts reports and exits, tests see the error.
     abortOnError: false,
     logger:

@@ -21,3 +21,4 @@ export {
   type NodeServiceInfo,
   type NodeServiceOptions,
 } from './local/node-service';
+export { createTestPki, type CertFiles, type TestPki } from './pki';

@@ -1,5 +1,6 @@
 import { DEFAULT_JWT_MAX_TTL_SECONDS, MAX_JWT_MAX_TTL_SECONDS } from '@edge/auth-contract';
 import { env, z } from '@edge/service-config';
+import { authTlsEnvShape, checkTlsEnv } from './tls.schema';
 
 // Development-only defaults for the two server secrets. They make `pnpm dev` work with no set-up
 // and are refused in production (see the refinement below): a production deployment must bring
@@ -48,6 +49,8 @@ export const authConfigSchema = z
     /** Upper bound for VerifyKey's cache_ttl_seconds (also bounded by expiry and grace). */
     VERIFY_CACHE_TTL_SECONDS: seconds(60, 0, 3_600),
     MAX_ROTATION_GRACE_SECONDS: seconds(7 * 86_400, 0),
+    // --- TLS (HTTPS + gRPC mTLS), see tls.schema.ts ---
+    ...authTlsEnvShape,
   })
   // Cross-field checks live here (zod runs them once every field parsed), so the secrets are
   // checked here too and a production config reports all three problems together.
@@ -83,6 +86,8 @@ export const authConfigSchema = z
         'must be shorter than SIGNING_KEY_ROTATION_SECONDS',
       );
     }
+    // --- TLS (HTTPS + gRPC mTLS), see tls.schema.ts ---
+    checkTlsEnv(c, problem);
   })
   .transform((c) => ({
     ...c,

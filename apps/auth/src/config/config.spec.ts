@@ -74,3 +74,37 @@ describe('auth config', () => {
     ]);
   });
 });
+
+describe('auth config: TLS block', () => {
+  it('is plaintext by default on loopback', () => {
+    const c = loadAuthConfig({ DATABASE_URL: DB });
+    expect(c.TLS_CERT_FILE).toBeUndefined();
+    expect(c.ALLOW_PLAINTEXT_NON_LOOPBACK).toBe(false);
+    for (const HOST of ['127.0.0.1', '127.0.0.2', 'localhost', '::1']) {
+      expect(problems({ DATABASE_URL: DB, HOST })).toEqual([]);
+    }
+  });
+
+  it('needs all three TLS files or none, and reports each missing one', () => {
+    const p = problems({ DATABASE_URL: DB, TLS_CERT_FILE: '/x/server.crt' });
+    expect(p.map((s) => s.split(':')[0]).sort()).toEqual(['GRPC_CLIENT_CA_FILE', 'TLS_KEY_FILE']);
+  });
+
+  it('refuses plaintext on a non-loopback HOST unless explicitly allowed', () => {
+    for (const HOST of ['0.0.0.0', '::', '10.0.0.5', 'auth.internal']) {
+      expect(problems({ DATABASE_URL: DB, HOST }).map((s) => s.split(':')[0])).toEqual(['HOST']);
+    }
+    expect(
+      problems({ DATABASE_URL: DB, HOST: '0.0.0.0', ALLOW_PLAINTEXT_NON_LOOPBACK: 'true' }),
+    ).toEqual([]);
+    expect(
+      problems({
+        DATABASE_URL: DB,
+        HOST: '0.0.0.0',
+        TLS_CERT_FILE: '/a',
+        TLS_KEY_FILE: '/b',
+        GRPC_CLIENT_CA_FILE: '/c',
+      }),
+    ).toEqual([]);
+  });
+});

@@ -45,3 +45,39 @@ describe('authn-processor config', () => {
     expect(() => loadAuthnProcessorConfig({ JWT_CACHE_MAX_ENTRIES: '-1' })).toThrow(ConfigError);
   });
 });
+
+describe('authn-processor config: TLS towards the auth service', () => {
+  const problemKeys = (source: Record<string, string>): string[] => {
+    try {
+      loadAuthnProcessorConfig(source);
+      return [];
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as ConfigError).problems.map((p) => p.split(':')[0] ?? p).sort();
+    }
+  };
+  const tls = {
+    AUTH_TLS_CA_FILE: '/pki/ca.crt',
+    AUTH_TLS_CERT_FILE: '/pki/client.crt',
+    AUTH_TLS_KEY_FILE: '/pki/client.key',
+  };
+
+  it('is plaintext by default', () => {
+    expect(loadAuthnProcessorConfig({}).AUTH_TLS_CA_FILE).toBeUndefined();
+  });
+
+  it('accepts all three files with an https JWKS URL', () => {
+    expect(
+      problemKeys({ ...tls, AUTH_JWKS_URL: 'https://127.0.0.1:7000/.well-known/jwks.json' }),
+    ).toEqual([]);
+  });
+
+  it('needs all three files or none, and an https JWKS URL with them', () => {
+    expect(problemKeys({ AUTH_TLS_CA_FILE: tls.AUTH_TLS_CA_FILE })).toEqual([
+      'AUTH_JWKS_URL',
+      'AUTH_TLS_CERT_FILE',
+      'AUTH_TLS_KEY_FILE',
+    ]);
+    expect(problemKeys(tls)).toEqual(['AUTH_JWKS_URL']);
+  });
+});

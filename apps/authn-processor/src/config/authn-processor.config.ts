@@ -30,7 +30,28 @@ const ASYMMETRIC_ALGS = [
   'Ed25519',
 ] as const;
 
-export const authnProcessorConfigSchema = z.object({
+/**
+ * TLS towards the auth service (issue 6 §4): all three files or none. With them, the gRPC
+ * channel is mTLS (this client certificate, the server verified against AUTH_TLS_CA_FILE) and
+ * AUTH_JWKS_URL must be https, verified against the same CA. Without them, both stay plaintext
+ * (the dev stack on loopback).
+ */
+const authTlsEnvShape = {
+  /** PEM CA bundle trusted for the auth service's certificate (gRPC and the JWKS fetch). */
+  AUTH_TLS_CA_FILE: z.string().min(1).optional(),
+  /** PEM client certificate (chain) presented to the auth service's gRPC port. */
+  AUTH_TLS_CERT_FILE: z.string().min(1).optional(),
+  /** PEM private key of AUTH_TLS_CERT_FILE. */
+  AUTH_TLS_KEY_FILE: z.string().min(1).optional(),
+};
+
+export const AUTH_TLS_FILE_VARIABLES = [
+  'AUTH_TLS_CA_FILE',
+  'AUTH_TLS_CERT_FILE',
+  'AUTH_TLS_KEY_FILE',
+] as const;
+
+const authnProcessorFields = z.object({
   /** ext_proc gRPC listener (Envoy's `authn_processor` cluster points here). */
   GRPC_HOST: env.host(),
   GRPC_PORT: env.port(9001),
@@ -38,7 +59,10 @@ export const authnProcessorConfigSchema = z.object({
   METRICS_PORT: env.port(9101),
   LOG_LEVEL: env.logLevel(),
 
-  /** The auth service's gRPC API (edge.auth.v1.KeyVerificationService), host:port, plaintext. */
+  /**
+   * The auth service's gRPC API (edge.auth.v1.KeyVerificationService), host:port; plaintext
+   * unless the AUTH_TLS_* files below are set (then mTLS).
+   */
   AUTH_GRPC_URL: z.string().min(1).default('127.0.0.1:7001'),
   /** Deadline of one VerifyKey call. */
   AUTH_VERIFY_TIMEOUT_MS: positiveInt(300, 10_000),
@@ -95,6 +119,31 @@ export const authnProcessorConfigSchema = z.object({
     .string()
     .regex(/^[\w .-]+$/, 'letters, digits, space, dot, dash, underscore')
     .default('edge'),
+  // --- TLS towards the auth service, see authTlsEnvShape ---
+  ...authTlsEnvShape,
+});
+
+export const authnProcessorConfigSchema = authnProcessorFields.superRefine((c, ctx) => {
+  const set = AUTH_TLS_FILE_VARIABLES.filter((k) => c[k] !== undefined);
+  if (set.length === 0) return;
+  if (set.length < AUTH_TLS_FILE_VARIABLES.length) {
+    for (const k of AUTH_TLS_FILE_VARIABLES) {
+      if (c[k] === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [k],
+          message: `required when any of ${AUTH_TLS_FILE_VARIABLES.join(', ')} is set`,
+        });
+      }
+    }
+  }
+  if (!c.AUTH_JWKS_URL.startsWith('https:')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AUTH_JWKS_URL'],
+      message: 'must be https when the AUTH_TLS_* files are set',
+    });
+  }
 });
 
 export type AuthnProcessorConfig = z.infer<typeof authnProcessorConfigSchema>;

@@ -1,4 +1,5 @@
 import { type JSONWebKeySet } from 'jose';
+import { Agent, fetch, type Response } from 'undici';
 import { AuthBackendUnavailable } from '../authn/authn-error';
 
 /** Fetches the auth service's JWKS. Side effect behind a class so the cache logic is unit-testable. */
@@ -9,12 +10,26 @@ export abstract class JwksFetcher {
 
 const MAX_JWKS_BYTES = 256 * 1024;
 
+/**
+ * GET of the JWKS URL with undici's fetch. With `ca` (AUTH_TLS_CA_FILE), https is verified
+ * against that CA only (it replaces the system trust store); a certificate it did not sign,
+ * or a name mismatch, fails the fetch and so fails closed.
+ */
 export class HttpJwksFetcher extends JwksFetcher {
+  private readonly dispatcher: Agent;
+
   constructor(
     private readonly url: string,
     private readonly timeoutMs: number,
+    ca?: Buffer,
   ) {
     super();
+    this.dispatcher = new Agent(ca !== undefined ? { connect: { ca } } : {});
+  }
+
+  /** Closes the connection pool (shutdown). */
+  close(): Promise<void> {
+    return this.dispatcher.close();
   }
 
   async fetch(): Promise<JSONWebKeySet> {
@@ -24,6 +39,7 @@ export class HttpJwksFetcher extends JwksFetcher {
         headers: { accept: 'application/json' },
         redirect: 'error',
         signal: AbortSignal.timeout(this.timeoutMs),
+        dispatcher: this.dispatcher,
       });
     } catch (e) {
       throw new AuthBackendUnavailable('JWKS could not be fetched', { cause: e });

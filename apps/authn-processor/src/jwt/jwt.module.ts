@@ -1,10 +1,16 @@
-import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { Clock } from '@edge/auth-contract';
 import {
   AUTHN_PROCESSOR_CONFIG,
   type AuthnProcessorConfig,
 } from '../config/authn-processor.config';
 import { LOGGER, type Logger } from '../logging/logger';
+import { AUTH_TLS, type AuthTls } from '../tls/auth-tls';
 import { JwksCache } from './jwks.cache';
 import { HttpJwksFetcher, JwksFetcher } from './jwks.fetcher';
 import { JwtVerifier } from './jwt-verifier';
@@ -18,9 +24,9 @@ import { CachingTokenVerifier, VerifiedTokenCache } from './verified-token.cache
   providers: [
     {
       provide: JwksFetcher,
-      inject: [AUTHN_PROCESSOR_CONFIG],
-      useFactory: (c: AuthnProcessorConfig) =>
-        new HttpJwksFetcher(c.AUTH_JWKS_URL, c.JWKS_TIMEOUT_MS),
+      inject: [AUTHN_PROCESSOR_CONFIG, AUTH_TLS],
+      useFactory: (c: AuthnProcessorConfig, tls: AuthTls | undefined) =>
+        new HttpJwksFetcher(c.AUTH_JWKS_URL, c.JWKS_TIMEOUT_MS, tls?.ca),
     },
     {
       provide: JwksCache,
@@ -66,9 +72,10 @@ import { CachingTokenVerifier, VerifiedTokenCache } from './verified-token.cache
   ],
   exports: [JwtVerifier, CachingTokenVerifier, VerifiedTokenCache],
 })
-export class JwtModule implements OnApplicationBootstrap {
+export class JwtModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(JwksCache) private readonly jwks: JwksCache,
+    @Inject(JwksFetcher) private readonly fetcher: JwksFetcher,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -80,5 +87,9 @@ export class JwtModule implements OnApplicationBootstrap {
         'JWKS not available yet; fetched on the first Bearer request',
       );
     });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.fetcher instanceof HttpJwksFetcher) await this.fetcher.close();
   }
 }

@@ -44,7 +44,7 @@ export class VerifiedTokenCache {
       opts.maxEntries > 0
         ? new LRUCache<string, Entry>({
             max: opts.maxEntries,
-            perf: { now: () => clock.now() },
+            perf: { now: () => clock.nowMs() },
             // Read the clock on every check (the default caches it for 1 ms with a timer).
             ttlResolution: 0,
           })

@@ -1,5 +1,6 @@
 import { credentials, Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { AuthBackendUnavailable, AuthnFailure } from '../authn/authn-error';
+import { type AuthTls } from '../tls/auth-tls';
 import { authV1, type Principal } from '@edge/auth-contract';
 import {
   type KeyEventListener,
@@ -13,8 +14,10 @@ import {
 const { VerifyKeyResult, KeyEventType } = authV1;
 
 export interface GrpcKeyVerificationOptions {
-  /** host:port of the auth service's gRPC API (plaintext). */
+  /** host:port of the auth service's gRPC API. */
   readonly address: string;
+  /** mTLS material; plaintext without it. */
+  readonly tls?: AuthTls;
   /** Deadline of one VerifyKey call. */
   readonly verifyTimeoutMs: number;
 }
@@ -76,7 +79,9 @@ export class GrpcKeyVerificationBackend extends KeyVerificationBackend {
     super();
     this.client = new authV1.KeyVerificationServiceClient(
       opts.address,
-      credentials.createInsecure(),
+      opts.tls !== undefined
+        ? credentials.createSsl(opts.tls.ca, opts.tls.key, opts.tls.cert)
+        : credentials.createInsecure(),
       {
         // Reconnect fast after the auth service restarts (grpc-js defaults to 1 s..120 s).
         'grpc.initial_reconnect_backoff_ms': 100,

@@ -41,7 +41,7 @@ export class KeyCache {
   ) {
     this.entries = new LRUCache<string, Entry>({
       max: opts.maxEntries,
-      perf: { now: () => clock.now() },
+      perf: { now: () => clock.nowMs() },
       // Read the clock on every check (the default caches it for 1 ms with a timer).
       ttlResolution: 0,
       dispose: (e, cacheKey) => this.unindex(cacheKey, e.keyId),

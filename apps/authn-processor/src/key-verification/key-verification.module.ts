@@ -10,6 +10,7 @@ import {
   type AuthnProcessorConfig,
 } from '../config/authn-processor.config';
 import { LOGGER, type Logger } from '../logging/logger';
+import { AUTH_TLS, type AuthTls } from '../tls/auth-tls';
 import { GrpcKeyVerificationBackend } from './grpc-key-verification.backend';
 import { KeyCache } from './key-cache';
 import { KeyEventsWatcher } from './key-events.watcher';
@@ -26,11 +27,12 @@ import { UnknownKeys } from './unknown-keys';
   providers: [
     {
       provide: KeyVerificationBackend,
-      inject: [AUTHN_PROCESSOR_CONFIG],
-      useFactory: (c: AuthnProcessorConfig) =>
+      inject: [AUTHN_PROCESSOR_CONFIG, AUTH_TLS],
+      useFactory: (c: AuthnProcessorConfig, tls: AuthTls | undefined) =>
         new GrpcKeyVerificationBackend({
           address: c.AUTH_GRPC_URL,
           verifyTimeoutMs: c.AUTH_VERIFY_TIMEOUT_MS,
+          ...(tls !== undefined ? { tls } : {}),
         }),
     },
     {
