@@ -54,12 +54,7 @@ export interface WorkloadKey {
 
 /** Parts that can be stopped and started again (same port, fresh state for Redis). */
 export type StackPart =
-  | 'auth'
-  | 'authn-processor'
-  | 'echo'
-  | 'redis'
-  | 'idempotency-processor'
-  | 'header-provider';
+  'auth' | 'authn-processor' | 'echo' | 'redis' | 'idempotency-processor' | 'header-provider';
 
 export interface FrontProxyStack {
   /** http://127.0.0.1:<port> of the Envoy front proxy. */
@@ -69,6 +64,8 @@ export interface FrontProxyStack {
   envoyAdminUrl: string;
   /** The front proxy's stdout: its JSON access log, one line per request. */
   envoyAccessLog: string;
+  /** Echo's sidecar's stdout: its JSON access log (why echo could not be reached, ...). */
+  sidecarAccessLog: string;
   ports: {
     proxy: number;
     admin: number;
@@ -269,6 +266,7 @@ export async function startFrontProxyStack(
       authUrl,
       envoyAdminUrl: `http://127.0.0.1:${ports.admin}`,
       envoyAccessLog: envoy.info.stdoutLogFile ?? '',
+      sidecarAccessLog: sidecar.info.stdoutLogFile ?? '',
       ports,
       workloadKey,
       postgres: pg.info,

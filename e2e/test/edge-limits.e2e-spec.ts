@@ -110,18 +110,19 @@ describe('edge limits (default rate limit)', () => {
 
   it('the internals stay in the access log', async () => {
     // Envoy flushes its access log every 10 s or so: poll.
-    const read = () =>
-      readFileSync(stack.envoyAccessLog, 'utf8')
+    // Echo sits behind its sidecar Envoy: the sidecar logs why echo could not be reached.
+    const read = (file = stack.envoyAccessLog) =>
+      readFileSync(file, 'utf8')
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, string | null>);
     const lines = await eventually(() => {
-      const all = read();
-      const processorDown = all.find((l) => String(l.details).includes('ext_proc'));
-      const echoDown = all.find((l) => /UF|URX/.test(String(l.flags)));
+      const processorDown = read().find((l) => String(l.details).includes('ext_proc'));
+      const echoDown = read(stack.sidecarAccessLog).find((l) => /UF|URX/.test(String(l.flags)));
       return processorDown && echoDown ? { processorDown, echoDown } : undefined;
     }, 40_000).catch((err: Error) => {
-      throw new Error(`${err.message}: ${JSON.stringify(read().slice(-8))}`);
+      const tail = [...read().slice(-4), ...read(stack.sidecarAccessLog).slice(-4)];
+      throw new Error(`${err.message}: ${JSON.stringify(tail)}`);
     });
     expect(lines.processorDown.details).toMatch(/ext_proc/);
     expect(lines.echoDown.flags).toMatch(/UF|URX/);
