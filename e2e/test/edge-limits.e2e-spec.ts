@@ -126,7 +126,7 @@ describe('edge limits (default rate limit)', () => {
     });
     expect(lines.processorDown.details).toMatch(/ext_proc/);
     expect(lines.echoDown.flags).toMatch(/UF|URX/);
-    expect(lines.echoDown.client).toBe('127.0.0.1');
+    expect(lines.processorDown.client).toBe('127.0.0.1');
   }, 60_000);
 
   it('a client that sends its headers too slowly is cut (request_headers_timeout 10 s)', async () => {
