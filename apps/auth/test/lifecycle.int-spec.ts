@@ -1,9 +1,20 @@
 // Start-up, restarts, signing-key rotation and production mode, on a real Postgres.
 import { freePort, type PostgresInfo, type Started } from '@edge/testkit';
 import { createLocalJWKSet, decodeProtectedHeader, type JWK, jwtVerify } from 'jose';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { basic, call, rootKey, sleep, spawnBuiltAuth, startAuth, startPostgres } from './helpers';
+import {
+  APP_DIR,
+  basic,
+  call,
+  rootKey,
+  sleep,
+  spawnBuiltAuth,
+  startAuth,
+  startPostgres,
+} from './helpers';
 
 const started: Started<PostgresInfo>[] = [];
 afterAll(async () => {
@@ -42,7 +53,10 @@ describe('migrations and start-up', () => {
       const db = new Client({ connectionString: pg.info.url });
       await db.connect();
       const migrations = await db.query<{ name: string }>('SELECT name FROM typeorm_migrations');
-      expect(migrations.rows.map((r) => r.name)).toEqual(['InitialSchema1763700000000']);
+      expect(migrations.rows.map((r) => r.name)).toEqual([
+        'InitialSchema1763700000000',
+        'KeyOwnership1763800000000',
+      ]);
       const tables = await db.query<{ table_name: string }>(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
       );
@@ -160,12 +174,68 @@ describe('signing keys', () => {
   });
 });
 
+/** Runs the built service with exactly `env` (no NODE_ENV unless given) until it exits. */
+function runBuilt(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [join(APP_DIR, 'dist/main.js')], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`auth did not refuse to start: ${stderr}`));
+    }, 30_000);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+describe('safe by default: development defaults only with the explicit opt-in', () => {
+  it('NODE_ENV unset and no AUTH_DEV_MODE: refuses to start, naming every missing secret', async () => {
+    const pg = await freshPostgres();
+    const r = await runBuilt({ DATABASE_URL: pg.info.url, PORT: '0', GRPC_PORT: '0' });
+    expect(r.code).toBe(1);
+    for (const name of ['ADMIN_TOKEN', 'API_KEY_PEPPER', 'SIGNING_KEY_ENCRYPTION_KEY']) {
+      expect(r.stderr).toContain(`${name}: required`);
+    }
+  });
+
+  it('AUTH_DEV_MODE=1 refuses a non-loopback HOST and NODE_ENV=production', async () => {
+    const pg = await freshPostgres();
+    const wide = await runBuilt({ DATABASE_URL: pg.info.url, AUTH_DEV_MODE: '1', HOST: '0.0.0.0' });
+    expect(wide.code).toBe(1);
+    expect(wide.stderr).toMatch(/HOST: AUTH_DEV_MODE only binds loopback/);
+    const prod = await runBuilt({
+      DATABASE_URL: pg.info.url,
+      AUTH_DEV_MODE: '1',
+      NODE_ENV: 'production',
+    });
+    expect(prod.code).toBe(1);
+    expect(prod.stderr).toMatch(/AUTH_DEV_MODE: must not be set with NODE_ENV=production/);
+  });
+
+  it('with secrets but no ADMIN_TOKEN in dev mode off, nothing starts; create-root-key never opens', async () => {
+    const pg = await freshPostgres();
+    await expect(
+      startAuth(pg.info.url, {
+        AUTH_DEV_MODE: '0',
+        API_KEY_PEPPER: 'pepper-'.padEnd(40, 'p'),
+        SIGNING_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
+      }),
+    ).rejects.toThrow(/ADMIN_TOKEN: required/);
+  });
+});
+
 describe('production mode', () => {
   it('refuses to start without an admin token and server secrets', async () => {
     const pg = await freshPostgres();
-    await expect(startAuth(pg.info.url, { NODE_ENV: 'production' })).rejects.toThrow(
-      /ADMIN_TOKEN: required in production/,
-    );
+    await expect(
+      startAuth(pg.info.url, { NODE_ENV: 'production', AUTH_DEV_MODE: '0' }),
+    ).rejects.toThrow(/ADMIN_TOKEN: required/);
   });
 
   it('requires the admin token for create-root-key', async () => {
@@ -173,6 +243,7 @@ describe('production mode', () => {
     const adminToken = 'admin-'.padEnd(48, 'x');
     const auth = await startAuth(pg.info.url, {
       NODE_ENV: 'production',
+      AUTH_DEV_MODE: '0',
       ADMIN_TOKEN: adminToken,
       API_KEY_PEPPER: 'pepper-'.padEnd(40, 'p'),
       SIGNING_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
