@@ -11,6 +11,7 @@ import {
   type ThrottlerLimitDetail,
   type ThrottlerModuleOptions,
 } from '@nestjs/throttler';
+import { type Response } from 'express';
 import { type AuthConfig } from '../config/config';
 
 const CREDENTIAL_ROUTE = 'edge:credential-route';
@@ -56,9 +57,15 @@ export class ApiThrottlerGuard extends ThrottlerGuard {
   }
 
   protected override throwThrottlingException(
-    _ctx: ExecutionContext,
+    ctx: ExecutionContext,
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
+    // The library names the header after the throttler (`Retry-After-credentials`); clients
+    // look for the plain one.
+    ctx
+      .switchToHttp()
+      .getResponse<Response>()
+      .setHeader('Retry-After', String(Math.max(1, detail.timeToBlockExpire)));
     throw new HttpException(
       {
         message: 'Too Many Requests',

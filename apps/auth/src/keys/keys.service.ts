@@ -114,10 +114,10 @@ export class KeysService {
           details: `KeyTreeTooDeep keys may be nested at most ${MAX_KEY_DEPTH} levels deep`,
         });
       }
-      const [{ count }] = (await m.query(
+      const [{ count }] = await m.query<[{ count: number }]>(
         `SELECT count(*)::int AS count FROM api_keys WHERE tenant_id = $1 AND status = 'active'`,
         [caller.tenant],
-      )) as [{ count: number }];
+      );
       if (count >= this.config.MAX_KEYS_PER_TENANT) {
         throw conflict(
           `KeyQuotaExceeded this tenant already holds ${this.config.MAX_KEYS_PER_TENANT} active keys; revoke some first`,
@@ -192,13 +192,13 @@ export class KeysService {
       // A separate statement after the target's lock: its snapshot includes any child created
       // by a transaction that held the chain while we waited. Locked in depth order, the order
       // every writer uses, so concurrent revocations of nested keys cannot deadlock.
-      const below = (await m.query(
+      const below = await m.query<{ key_id: string }[]>(
         `SELECT key_id FROM api_keys
           WHERE tenant_id = $1 AND ancestor_key_ids @> ARRAY[$2]::text[] AND status = 'active'
           ORDER BY cardinality(ancestor_key_ids), key_id
           FOR UPDATE`,
         [caller.tenant, key.keyId],
-      )) as { key_id: string }[];
+      );
       const ids = below.map((r) => r.key_id);
       if (key.status !== 'revoked') ids.unshift(key.keyId);
       if (ids.length > 0) {

@@ -9,4 +9,6 @@ export interface Principal {
   readonly scopes: readonly string[];
   /** Epoch ms after which the credential is no longer valid, if it expires. */
   readonly expiresAt: number | undefined;
+  /** Bearer: the token's `iat` (epoch ms), if it has one. */
+  readonly issuedAt?: number | undefined;
 }

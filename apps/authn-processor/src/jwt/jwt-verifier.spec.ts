@@ -70,6 +70,7 @@ describe('JwtVerifier', () => {
       keyId: 'k1',
       scopes: ['echo:read', 'keys:write'],
       expiresAt: (NOW_S + 300) * 1000,
+      issuedAt: (NOW_S - 10) * 1000,
     });
   });
 

@@ -86,6 +86,7 @@ export function principalFromClaims(p: JWTPayload): Principal {
     keyId: typeof keyId === 'string' && keyId.length > 0 ? keyId : undefined,
     scopes: scopesFromClaims(p),
     expiresAt: typeof p.exp === 'number' ? p.exp * 1000 : undefined,
+    issuedAt: typeof p.iat === 'number' ? p.iat * 1000 : undefined,
   };
 }
 

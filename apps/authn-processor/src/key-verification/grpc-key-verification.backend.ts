@@ -127,7 +127,7 @@ export class GrpcKeyVerificationBackend extends KeyVerificationBackend {
           listener.onEvent({ type: 'revoked', keyId: msg.keyId });
           break;
         case KeyEventType.KEY_EVENT_TYPE_ROTATED:
-          listener.onEvent({ type: 'rotated', keyId: msg.keyId });
+          listener.onEvent({ type: 'rotated', keyId: msg.keyId, at: msg.at?.getTime() });
           break;
         default:
           // Unknown event types from a newer auth service: ignore, the stream stays useful.

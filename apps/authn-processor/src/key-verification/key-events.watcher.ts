@@ -1,6 +1,7 @@
 import { type Logger } from '../logging/logger';
 import { type KeyCache } from './key-cache';
 import { type RevokedKeys } from './revoked-keys';
+import { type RotatedKeys } from './rotated-keys';
 import {
   type KeyEvent,
   type KeyEventSubscription,
@@ -16,7 +17,8 @@ export interface KeyEventsWatcherOptions {
  * Keeps one WatchKeyEvents stream open and applies it to the key cache.
  *
  * - REVOKED / ROTATED: the key_id is dropped from the cache at once; a REVOKED key_id is also
- *   remembered (RevokedKeys) so JWTs exchanged for it are refused too.
+ *   remembered (RevokedKeys) so JWTs exchanged for it are refused too, and a ROTATED one's
+ *   cut-off (RotatedKeys) so JWTs issued before the rotation are refused.
  * - The cache is trusted only while the stream is live (after its `subscribed` event). When the
  *   stream goes down the cache is cleared and stays bypassed (every Basic request calls
  *   VerifyKey) until a new stream says `subscribed` again: a revocation announced while the
@@ -39,6 +41,7 @@ export class KeyEventsWatcher {
     private readonly logger: Logger,
     private readonly opts: KeyEventsWatcherOptions,
     private readonly revoked?: RevokedKeys,
+    private readonly rotated?: RotatedKeys,
   ) {
     this.backoffMs = opts.initialBackoffMs;
   }
@@ -90,6 +93,8 @@ export class KeyEventsWatcher {
       case 'rotated': {
         const dropped = this.cache.invalidateKeyId(e.keyId);
         if (e.type === 'revoked') this.revoked?.add(e.keyId);
+        // Tokens minted before a rotation are refused (the auth service does the same).
+        if (e.type === 'rotated' && e.at !== undefined) this.rotated?.add(e.keyId, e.at);
         this.logger.info(
           { event: 'key_invalidated', reason: e.type, key_id: e.keyId, dropped },
           'key dropped from cache',

@@ -10,7 +10,12 @@ export type VerifyKeyOutcome =
 
 export type KeyEvent =
   | { readonly type: 'subscribed' }
-  | { readonly type: 'revoked' | 'rotated'; readonly keyId: string };
+  | {
+      readonly type: 'revoked' | 'rotated';
+      readonly keyId: string;
+      /** When it happened (epoch ms), when the auth service said. */
+      readonly at?: number;
+    };
 
 export interface KeyEventListener {
   onEvent(event: KeyEvent): void;
