@@ -4,6 +4,9 @@ import { createLocalJWKSet, decodeProtectedHeader, type JWK, jwtVerify } from 'j
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { InitialSchema1763700000000 } from '../src/database/migrations/1763700000000-initial-schema';
+import { typeOrmOptions } from '../src/database/typeorm-options';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   APP_DIR,
@@ -80,6 +83,69 @@ describe('migrations and start-up', () => {
       );
       expect(keys.rows[0]!.private_key_encrypted.toString()).not.toContain('PRIVATE KEY');
       await db.end();
+    } finally {
+      await auth.close();
+    }
+  });
+});
+
+describe('the key-ownership migration on existing data', () => {
+  it("fills in every key's ancestry and revokes keys below keys revoked before it", async () => {
+    const pg = await freshPostgres();
+    // The schema as it was before: only the first migration.
+    const before = new DataSource({
+      ...typeOrmOptions({ DATABASE_URL: pg.info.url }),
+      migrations: [InitialSchema1763700000000],
+      entities: [],
+      logging: false,
+    });
+    await before.initialize();
+    const t = '00000000-0000-4000-8000-000000000001';
+    const u = '00000000-0000-4000-8000-000000000002';
+    const id = (n: number) => `ak_${String(n).padStart(32, '0')}`;
+    await before.query(`INSERT INTO tenants (id) VALUES ($1)`, [t]);
+    await before.query(`INSERT INTO users (id, tenant_id) VALUES ($1, $2)`, [u, t]);
+    // 1 (root) -> 2 -> 3, and 1 -> 4 (revoked) -> 5 (still active under the old rules)
+    const rows: [number, number | null, string][] = [
+      [1, null, 'active'],
+      [2, 1, 'active'],
+      [3, 2, 'active'],
+      [4, 1, 'revoked'],
+      [5, 4, 'active'],
+    ];
+    for (const [n, parent, status] of rows) {
+      await before.query(
+        `INSERT INTO api_keys (key_id, tenant_id, user_id, parent_key_id, status, scopes,
+                               secret_hash, created_at, updated_at, revoked_at)
+         VALUES ($1, $2, $3, $4, $5, '[]', $6, now(), now(), $7)`,
+        [
+          id(n),
+          t,
+          u,
+          parent === null ? null : id(parent),
+          status,
+          Buffer.alloc(32, n),
+          status === 'revoked' ? new Date() : null,
+        ],
+      );
+    }
+    await before.destroy();
+
+    const auth = await startAuth(pg.info.url);
+    try {
+      const db = new Client({ connectionString: pg.info.url });
+      await db.connect();
+      const keys = await db.query<{ key_id: string; ancestor_key_ids: string[]; status: string }>(
+        'SELECT key_id, ancestor_key_ids, status FROM api_keys ORDER BY key_id',
+      );
+      await db.end();
+      expect(keys.rows).toEqual([
+        { key_id: id(1), ancestor_key_ids: [], status: 'active' },
+        { key_id: id(2), ancestor_key_ids: [id(1)], status: 'active' },
+        { key_id: id(3), ancestor_key_ids: [id(1), id(2)], status: 'active' },
+        { key_id: id(4), ancestor_key_ids: [id(1)], status: 'revoked' },
+        { key_id: id(5), ancestor_key_ids: [id(1), id(4)], status: 'revoked' },
+      ]);
     } finally {
       await auth.close();
     }
