@@ -16,6 +16,7 @@ import { KeyEventsWatcher } from './key-events.watcher';
 import { KeyVerificationBackend } from './key-verification.backend';
 import { KeyVerifier } from './key-verifier';
 import { RevokedKeys } from './revoked-keys';
+import { RotatedKeys } from './rotated-keys';
 
 /** API keys: the auth service's gRPC API, the positive-result cache and the revocation stream. */
 @Module({
@@ -47,14 +48,30 @@ import { RevokedKeys } from './revoked-keys';
         }),
     },
     {
+      provide: RotatedKeys,
+      inject: [Clock, AUTHN_PROCESSOR_CONFIG],
+      useFactory: (clock: Clock, c: AuthnProcessorConfig) =>
+        new RotatedKeys(clock, {
+          ttlMs: (c.JWT_MAX_TTL_SECONDS + c.JWT_CLOCK_TOLERANCE_SECONDS) * 1000,
+        }),
+    },
+    {
       provide: KeyEventsWatcher,
-      inject: [KeyVerificationBackend, KeyCache, LOGGER, AUTHN_PROCESSOR_CONFIG, RevokedKeys],
+      inject: [
+        KeyVerificationBackend,
+        KeyCache,
+        LOGGER,
+        AUTHN_PROCESSOR_CONFIG,
+        RevokedKeys,
+        RotatedKeys,
+      ],
       useFactory: (
         b: KeyVerificationBackend,
         cache: KeyCache,
         log: Logger,
         c: AuthnProcessorConfig,
         revoked: RevokedKeys,
+        rotated: RotatedKeys,
       ) =>
         new KeyEventsWatcher(
           b,
@@ -66,6 +83,7 @@ import { RevokedKeys } from './revoked-keys';
             revokedWindowSeconds: c.JWT_MAX_TTL_SECONDS + c.JWT_CLOCK_TOLERANCE_SECONDS,
           },
           revoked,
+          rotated,
         ),
     },
     {
@@ -75,7 +93,7 @@ import { RevokedKeys } from './revoked-keys';
         new KeyVerifier(b, cache, w, clock),
     },
   ],
-  exports: [KeyVerifier, KeyCache, KeyEventsWatcher, RevokedKeys],
+  exports: [KeyVerifier, KeyCache, KeyEventsWatcher, RevokedKeys, RotatedKeys],
 })
 export class KeyVerificationModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
