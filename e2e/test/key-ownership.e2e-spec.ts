@@ -181,4 +181,30 @@ describe('key ownership through the front proxy', () => {
     expect((await gateway({ token: await token(fresh) })).status).toBe(200);
     await expectRootIntact(root);
   });
+
+  it('an authn processor started after a rotation still refuses JWTs from before it', async () => {
+    const root = await createRootKey(stack.authUrl);
+    const child = await createKey(root);
+    const oldJwt = { token: await token(child) };
+    expect((await gateway(oldJwt)).status).toBe(200);
+    const rot = await api(root, `/keys/${child.key_id}/rotate`, { grace_period_seconds: 0 });
+    expect(rot.status).toBe(200);
+    const rotated = (await rot.json()) as Key;
+    await expectJsonError(await refusedWithin(oldJwt, 2000), 401, 'InvalidToken');
+
+    // A fresh processor never saw the ROTATED event: it learns the cut-off from ListRevokedKeys.
+    await stack.stopPart('authn-processor');
+    await stack.startPart('authn-processor');
+    const start = Date.now();
+    let res = await gateway(oldJwt);
+    while ((res.status === 503 || res.status === 502) && Date.now() - start < 30_000) {
+      await res.body?.cancel();
+      await new Promise((r) => setTimeout(r, 50));
+      res = await gateway(oldJwt);
+    }
+    await expectJsonError(res, 401, 'InvalidToken');
+    const fresh = { key_id: child.key_id, secret: rotated.secret };
+    expect((await gateway({ token: await token(fresh) })).status).toBe(200);
+    await expectRootIntact(root);
+  });
 });
