@@ -42,12 +42,7 @@ export interface WorkloadKey {
 
 /** Parts that can be stopped and started again (same port, fresh state for Redis). */
 export type StackPart =
-  | 'auth'
-  | 'authn-processor'
-  | 'echo'
-  | 'redis'
-  | 'idempotency-processor'
-  | 'header-provider';
+  'auth' | 'authn-processor' | 'echo' | 'redis' | 'idempotency-processor' | 'header-provider';
 
 export interface FrontProxyStack {
   /** http://127.0.0.1:<port> of the Envoy front proxy. */
