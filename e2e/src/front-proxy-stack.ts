@@ -141,6 +141,8 @@ export async function startFrontProxyStack(
       GRPC_PORT: String(ports.authGrpc),
       DATABASE_URL: pg.info.url,
       LOG_LEVEL: 'warn',
+      // The local stack's explicit opt-in to the development secrets (loopback only).
+      AUTH_DEV_MODE: '1',
       ...opts.authEnv,
     };
     const workload: { key?: WorkloadKey } = {};

@@ -1,7 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module';
+import { ApiThrottlerGuard, throttlerOptions } from './common/api-throttler.guard';
 import { type AuthConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { initializeWithMigrationLock } from './database/migration-lock';
@@ -26,6 +29,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        ThrottlerModule.forRoot(throttlerOptions(config)),
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.LOG_LEVEL,
@@ -62,6 +66,7 @@ export class AppModule {
         VerificationModule,
         HealthModule,
       ],
+      providers: [{ provide: APP_GUARD, useClass: ApiThrottlerGuard }],
     };
   }
 }

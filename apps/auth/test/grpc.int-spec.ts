@@ -207,6 +207,45 @@ describe('WatchKeyEvents', () => {
   });
 });
 
+describe('ListRevokedKeys', () => {
+  const list = (withinSeconds: number) =>
+    new Promise<authV1.ListRevokedKeysResponse>((resolve, reject) =>
+      client.listRevokedKeys({ withinSeconds }, (err, res) =>
+        err === null ? resolve(res) : reject(err),
+      ),
+    );
+
+  it("lists revocations and rotations (with the rotation's cut-off) within the window", async () => {
+    const revoked = await child({ scopes: [] });
+    const rotated = await child({ scopes: [] });
+    expect((await post(`/keys/${revoked.key_id}/revoke`)).status).toBe(200);
+    const t0 = Date.now();
+    expect((await post(`/keys/${rotated.key_id}/rotate`, { grace_period_seconds: 0 })).status).toBe(
+      200,
+    );
+    const t1 = Date.now();
+    const before = await list(600);
+    expect(before.keys.map((k) => k.keyId)).toContain(revoked.key_id);
+    expect(before.keys.map((k) => k.keyId)).not.toContain(rotated.key_id);
+    const rot = before.rotated.find((r) => r.keyId === rotated.key_id);
+    // The next whole second after the rotation: what the rotation stored as tokens_not_before.
+    const cut = rot?.tokensNotBefore?.getTime() ?? 0;
+    expect(cut % 1000).toBe(0);
+    expect(cut).toBeGreaterThan(t0 - 1000);
+    expect(cut).toBeLessThanOrEqual(t1 + 1000);
+    expect(before.rotated.map((r) => r.keyId)).not.toContain(revoked.key_id);
+    expect(before.sequence).toBeGreaterThanOrEqual(2);
+    // A second rotation moves the cut-off, one entry per key; the sequence moves on.
+    await sleep(1100);
+    await post(`/keys/${rotated.key_id}/rotate`, { grace_period_seconds: 0 });
+    const after = await list(600);
+    const again = after.rotated.filter((r) => r.keyId === rotated.key_id);
+    expect(again).toHaveLength(1);
+    expect(again[0]!.tokensNotBefore!.getTime()).toBeGreaterThan(cut);
+    expect(after.sequence).toBeGreaterThan(before.sequence);
+  });
+});
+
 describe('grpc.health.v1', () => {
   it('reports SERVING for the server and the auth service, NOT_FOUND for others', async () => {
     const h = healthClient(auth.grpc);

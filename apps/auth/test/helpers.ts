@@ -9,6 +9,16 @@ import { type AuthConfig, loadAuthConfig } from '../src/config/config';
 
 export const APP_DIR = join(__dirname, '..');
 
+/**
+ * Every test instance runs with the explicit dev opt-in (loopback, development secrets) and
+ * rate limits far above what a test sends from 127.0.0.1; the throttling test sets its own.
+ */
+export const TEST_ENV = {
+  AUTH_DEV_MODE: '1',
+  THROTTLE_LIMIT: '100000',
+  THROTTLE_CREDENTIAL_LIMIT: '100000',
+};
+
 /** A real Postgres from the testkit. Throws (never skips) when it cannot be started. */
 export function startPostgres(opts: { port?: number } = {}): Promise<Started<PostgresInfo>> {
   return infraBackend().postgres({ name: 'auth-test', ...opts });
@@ -34,6 +44,7 @@ export async function startAuth(
     GRPC_PORT: String(grpcPort),
     LOG_LEVEL: 'error',
     NODE_ENV: 'test',
+    ...TEST_ENV,
     ...env,
   });
   const app = await startApp(config);
@@ -59,6 +70,7 @@ export async function spawnBuiltAuth(
       GRPC_PORT: String(grpcPort),
       LOG_LEVEL: 'warn',
       NODE_ENV: 'test',
+      ...TEST_ENV,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -102,6 +114,8 @@ export interface KeyWithSecret {
   secret: string;
   status: string;
   scopes: { resource: string; action: string }[];
+  created_at?: string;
+  updated_at?: string;
   expires_at?: string;
   revoked_at: string | null;
   previous_secret_expires_at?: string | null;

@@ -1,9 +1,23 @@
 // Start-up, restarts, signing-key rotation and production mode, on a real Postgres.
 import { freePort, type PostgresInfo, type Started } from '@edge/testkit';
 import { createLocalJWKSet, decodeProtectedHeader, type JWK, jwtVerify } from 'jose';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { InitialSchema1763700000000 } from '../src/database/migrations/1763700000000-initial-schema';
+import { typeOrmOptions } from '../src/database/typeorm-options';
 import { afterAll, describe, expect, it } from 'vitest';
-import { basic, call, rootKey, sleep, spawnBuiltAuth, startAuth, startPostgres } from './helpers';
+import {
+  APP_DIR,
+  basic,
+  call,
+  rootKey,
+  sleep,
+  spawnBuiltAuth,
+  startAuth,
+  startPostgres,
+} from './helpers';
 
 const started: Started<PostgresInfo>[] = [];
 afterAll(async () => {
@@ -45,6 +59,7 @@ describe('migrations and start-up', () => {
       expect(migrations.rows.map((r) => r.name)).toEqual([
         'InitialSchema1763700000000',
         'KeyEvents1763800000000',
+        'KeyOwnership1763900000000',
       ]);
       const tables = await db.query<{ table_name: string }>(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
@@ -70,6 +85,75 @@ describe('migrations and start-up', () => {
       );
       expect(keys.rows[0]!.private_key_encrypted.toString()).not.toContain('PRIVATE KEY');
       await db.end();
+    } finally {
+      await auth.close();
+    }
+  });
+});
+
+describe('the key-ownership migration on existing data', () => {
+  it("fills in every key's ancestry and revokes keys below keys revoked before it", async () => {
+    const pg = await freshPostgres();
+    // The schema as it was before: only the first migration.
+    const before = new DataSource({
+      ...typeOrmOptions({ DATABASE_URL: pg.info.url }),
+      migrations: [InitialSchema1763700000000],
+      entities: [],
+      logging: false,
+    });
+    await before.initialize();
+    const t = '00000000-0000-4000-8000-000000000001';
+    const u = '00000000-0000-4000-8000-000000000002';
+    const id = (n: number) => `ak_${String(n).padStart(32, '0')}`;
+    await before.query(`INSERT INTO tenants (id) VALUES ($1)`, [t]);
+    await before.query(`INSERT INTO users (id, tenant_id) VALUES ($1, $2)`, [u, t]);
+    // 1 (root) -> 2 -> 3, and 1 -> 4 (revoked) -> 5 (still active under the old rules)
+    const rows: [number, number | null, string][] = [
+      [1, null, 'active'],
+      [2, 1, 'active'],
+      [3, 2, 'active'],
+      [4, 1, 'revoked'],
+      [5, 4, 'active'],
+    ];
+    for (const [n, parent, status] of rows) {
+      await before.query(
+        `INSERT INTO api_keys (key_id, tenant_id, user_id, parent_key_id, status, scopes,
+                               secret_hash, created_at, updated_at, revoked_at)
+         VALUES ($1, $2, $3, $4, $5, '[]', $6, now(), now(), $7)`,
+        [
+          id(n),
+          t,
+          u,
+          parent === null ? null : id(parent),
+          status,
+          Buffer.alloc(32, n),
+          status === 'revoked' ? new Date() : null,
+        ],
+      );
+    }
+    await before.destroy();
+
+    const auth = await startAuth(pg.info.url);
+    try {
+      const db = new Client({ connectionString: pg.info.url });
+      await db.connect();
+      const keys = await db.query<{ key_id: string; ancestor_key_ids: string[]; status: string }>(
+        'SELECT key_id, ancestor_key_ids, status FROM api_keys ORDER BY key_id',
+      );
+      // The cascade is announced through the ordered log (one REVOKED row per key it revoked),
+      // so processors learn it by sequence like any other revocation.
+      const events = await db.query<{ key_id: string; tenant_id: string; type: string }>(
+        'SELECT key_id, tenant_id, type FROM key_events ORDER BY seq',
+      );
+      await db.end();
+      expect(events.rows).toEqual([{ key_id: id(5), tenant_id: t, type: 'REVOKED' }]);
+      expect(keys.rows).toEqual([
+        { key_id: id(1), ancestor_key_ids: [], status: 'active' },
+        { key_id: id(2), ancestor_key_ids: [id(1)], status: 'active' },
+        { key_id: id(3), ancestor_key_ids: [id(1), id(2)], status: 'active' },
+        { key_id: id(4), ancestor_key_ids: [id(1)], status: 'revoked' },
+        { key_id: id(5), ancestor_key_ids: [id(1), id(4)], status: 'revoked' },
+      ]);
     } finally {
       await auth.close();
     }
@@ -164,12 +248,68 @@ describe('signing keys', () => {
   });
 });
 
+/** Runs the built service with exactly `env` (no NODE_ENV unless given) until it exits. */
+function runBuilt(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [join(APP_DIR, 'dist/main.js')], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`auth did not refuse to start: ${stderr}`));
+    }, 30_000);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+describe('safe by default: development defaults only with the explicit opt-in', () => {
+  it('NODE_ENV unset and no AUTH_DEV_MODE: refuses to start, naming every missing secret', async () => {
+    const pg = await freshPostgres();
+    const r = await runBuilt({ DATABASE_URL: pg.info.url, PORT: '0', GRPC_PORT: '0' });
+    expect(r.code).toBe(1);
+    for (const name of ['ADMIN_TOKEN', 'API_KEY_PEPPER', 'SIGNING_KEY_ENCRYPTION_KEY']) {
+      expect(r.stderr).toContain(`${name}: required`);
+    }
+  });
+
+  it('AUTH_DEV_MODE=1 refuses a non-loopback HOST and NODE_ENV=production', async () => {
+    const pg = await freshPostgres();
+    const wide = await runBuilt({ DATABASE_URL: pg.info.url, AUTH_DEV_MODE: '1', HOST: '0.0.0.0' });
+    expect(wide.code).toBe(1);
+    expect(wide.stderr).toMatch(/HOST: AUTH_DEV_MODE only binds loopback/);
+    const prod = await runBuilt({
+      DATABASE_URL: pg.info.url,
+      AUTH_DEV_MODE: '1',
+      NODE_ENV: 'production',
+    });
+    expect(prod.code).toBe(1);
+    expect(prod.stderr).toMatch(/AUTH_DEV_MODE: must not be set with NODE_ENV=production/);
+  });
+
+  it('with secrets but no ADMIN_TOKEN in dev mode off, nothing starts; create-root-key never opens', async () => {
+    const pg = await freshPostgres();
+    await expect(
+      startAuth(pg.info.url, {
+        AUTH_DEV_MODE: '0',
+        API_KEY_PEPPER: 'pepper-'.padEnd(40, 'p'),
+        SIGNING_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
+      }),
+    ).rejects.toThrow(/ADMIN_TOKEN: required/);
+  });
+});
+
 describe('production mode', () => {
   it('refuses to start without an admin token and server secrets', async () => {
     const pg = await freshPostgres();
-    await expect(startAuth(pg.info.url, { NODE_ENV: 'production' })).rejects.toThrow(
-      /ADMIN_TOKEN: required in production/,
-    );
+    await expect(
+      startAuth(pg.info.url, { NODE_ENV: 'production', AUTH_DEV_MODE: '0' }),
+    ).rejects.toThrow(/ADMIN_TOKEN: required/);
   });
 
   it('requires the admin token for create-root-key', async () => {
@@ -177,6 +317,7 @@ describe('production mode', () => {
     const adminToken = 'admin-'.padEnd(48, 'x');
     const auth = await startAuth(pg.info.url, {
       NODE_ENV: 'production',
+      AUTH_DEV_MODE: '0',
       ADMIN_TOKEN: adminToken,
       API_KEY_PEPPER: 'pepper-'.padEnd(40, 'p'),
       SIGNING_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),

@@ -76,7 +76,7 @@ class AuthServer {
       listRevokedKeys: (
         _call: ServerUnaryCall<authV1.ListRevokedKeysRequest, authV1.ListRevokedKeysResponse>,
         cb: sendUnaryData<authV1.ListRevokedKeysResponse>,
-      ) => cb(null, { keys: [], sequence: 0 }),
+      ) => cb(null, { keys: [], rotated: [], sequence: 0 }),
       watchKeyEvents: (
         call: ServerWritableStream<authV1.WatchKeyEventsRequest, authV1.WatchKeyEventsResponse>,
       ) => {

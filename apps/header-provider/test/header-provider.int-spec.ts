@@ -41,6 +41,8 @@ beforeAll(async () => {
     DATABASE_URL: pg.info.url,
     LOG_LEVEL: 'warn',
     JWT_TTL_SECONDS: '6',
+    // The test's explicit opt-in to the development secrets (loopback only).
+    AUTH_DEV_MODE: '1',
   };
   await startAuth();
 });

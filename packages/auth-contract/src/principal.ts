@@ -13,4 +13,9 @@ export interface Principal {
   readonly via: CredentialKind;
   /** When this credential stops working (key expiry, rotation grace, token `exp`), if ever. */
   readonly validUntil: Date | null;
+  /**
+   * Access tokens only: the token's `iat` (required by both sides). A key's tokens issued before
+   * its last rotation cut-off are refused, by the issuer and by the gateway.
+   */
+  readonly issuedAt?: Date;
 }

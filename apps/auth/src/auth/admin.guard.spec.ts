@@ -10,20 +10,20 @@ const ctx = (authorization?: string) =>
 const TOKEN = 't'.repeat(40);
 
 describe('AdminGuard', () => {
-  it('is open in development without an admin token', () => {
-    expect(
-      new AdminGuard({ NODE_ENV: 'development', ADMIN_TOKEN: undefined }).canActivate(ctx()),
-    ).toBe(true);
+  it('is open only with the explicit dev-mode opt-in and no admin token', () => {
+    expect(new AdminGuard({ AUTH_DEV_MODE: true, ADMIN_TOKEN: undefined }).canActivate(ctx())).toBe(
+      true,
+    );
   });
 
-  it('fails closed in production without a configured token', () => {
+  it('fails closed without dev mode and without a configured token (whatever NODE_ENV)', () => {
     expect(() =>
-      new AdminGuard({ NODE_ENV: 'production', ADMIN_TOKEN: undefined }).canActivate(ctx()),
+      new AdminGuard({ AUTH_DEV_MODE: false, ADMIN_TOKEN: undefined }).canActivate(ctx()),
     ).toThrow(ForbiddenException);
   });
 
   it('requires the bearer token when configured', () => {
-    const g = new AdminGuard({ NODE_ENV: 'production', ADMIN_TOKEN: TOKEN });
+    const g = new AdminGuard({ AUTH_DEV_MODE: false, ADMIN_TOKEN: TOKEN });
     expect(() => g.canActivate(ctx())).toThrow(UnauthorizedException);
     expect(() => g.canActivate(ctx('Basic abc'))).toThrow(UnauthorizedException);
     expect(() => g.canActivate(ctx(`Bearer ${TOKEN}x`))).toThrow(ForbiddenException);

@@ -12,8 +12,9 @@ export const JWT_STRATEGY = 'jwt';
 
 /**
  * `Authorization: Bearer <access token>` issued by this service (verified with jose against
- * our own signing keys). On management routes the key behind the token must still be active,
- * so revoking a key also stops its outstanding tokens here at once.
+ * our own signing keys). On management routes the key behind the token must still be active
+ * and not rotated since the token's `iat`, so revoking or rotating a key also stops its
+ * outstanding tokens here at once.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(RequestStrategy, JWT_STRATEGY) {
@@ -30,8 +31,10 @@ export class JwtStrategy extends PassportStrategy(RequestStrategy, JWT_STRATEGY)
     if (auth.value === '') throw unauthenticated('NoCredentials No bearer token passed');
     const result = await this.tokens.verify(auth.value);
     if (!result.ok) throw unauthenticated(`InvalidToken ${result.reason}`);
-    if (!(await this.keys.isUsable(result.principal.keyId))) {
-      throw unauthenticated('RevokedKey The key behind this token is revoked or expired');
+    if (!(await this.keys.isUsable(result.principal.keyId, result.issuedAtSeconds))) {
+      throw unauthenticated(
+        'RevokedKey The key behind this token is revoked or expired, or was rotated after the token was issued',
+      );
     }
     return result.principal;
   }

@@ -1,20 +1,39 @@
+import { isIP } from 'node:net';
 import { DEFAULT_JWT_MAX_TTL_SECONDS, MAX_JWT_MAX_TTL_SECONDS } from '@edge/auth-contract';
 import { env, z } from '@edge/service-config';
 import { authTlsEnvShape, checkTlsEnv } from './tls.schema';
 
 // Development-only defaults for the two server secrets. They make `pnpm dev` work with no set-up
-// and are refused in production (see the refinement below): a production deployment must bring
-// its own values.
+// and apply only with the explicit opt-in AUTH_DEV_MODE=1 (which also keeps the service on
+// loopback and create-root-key open); without it every deployment must bring its own values.
 export const DEV_API_KEY_PEPPER = 'dev-only-api-key-pepper-not-for-production-use';
 export const DEV_SIGNING_KEY_ENCRYPTION_KEY = Buffer.alloc(32, 0x5a).toString('base64');
 
 const seconds = (def: number, min = 1, max = 31_536_000) =>
   z.coerce.number().int().min(min).max(max).default(def);
 
+/** 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or `localhost`: the only binds dev mode allows. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || /^::ffff:127\./.test(h);
+  return false;
+}
+
+/** The secrets a service without AUTH_DEV_MODE must be given. */
+const REQUIRED_SECRETS = ['ADMIN_TOKEN', 'API_KEY_PEPPER', 'SIGNING_KEY_ENCRYPTION_KEY'] as const;
+
 /** The auth service's whole environment. Read once at boot by `loadAuthConfig`. */
 export const authConfigSchema = z
   .object({
     NODE_ENV: env.nodeEnv(),
+    /**
+     * Explicit opt-in to the development defaults (public pepper and signing-key encryption
+     * key, create-root-key open without ADMIN_TOKEN). Refused with NODE_ENV=production and with
+     * a HOST that is not loopback. The dev stack and the tests set it.
+     */
+    AUTH_DEV_MODE: env.bool(false),
     HOST: env.host(),
     PORT: env.port(7000),
     GRPC_PORT: env.port(7001),
@@ -49,6 +68,16 @@ export const authConfigSchema = z
     /** Upper bound for VerifyKey's cache_ttl_seconds (also bounded by expiry and grace). */
     VERIFY_CACHE_TTL_SECONDS: seconds(60, 0, 3_600),
     MAX_ROTATION_GRACE_SECONDS: seconds(7 * 86_400, 0),
+    /** Most keys (active, not revoked) one tenant may hold; creating one more is a 409. */
+    MAX_KEYS_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+    /** `GET /keys`: page size when `limit` is not given, and the largest `limit` accepted. */
+    KEYS_PAGE_DEFAULT: z.coerce.number().int().min(1).max(1000).default(50),
+    KEYS_PAGE_MAX: z.coerce.number().int().min(1).max(1000).default(200),
+    /** Per-client (source address) request budget on the HTTP API: LIMIT per TTL seconds. */
+    THROTTLE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(300),
+    THROTTLE_TTL_SECONDS: seconds(60, 1, 3_600),
+    /** A tighter budget for create-root-key and POST /token (per client, same window). */
+    THROTTLE_CREDENTIAL_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(60),
     // --- TLS (HTTPS + gRPC mTLS), see tls.schema.ts ---
     ...authTlsEnvShape,
   })
@@ -69,10 +98,22 @@ export const authConfigSchema = z
     ) {
       problem('SIGNING_KEY_ENCRYPTION_KEY', 'must be 32 bytes, base64-encoded');
     }
-    if (c.NODE_ENV === 'production') {
-      for (const key of ['ADMIN_TOKEN', 'API_KEY_PEPPER', 'SIGNING_KEY_ENCRYPTION_KEY'] as const) {
-        if (c[key] === undefined) problem(key, 'required in production');
+    if (c.AUTH_DEV_MODE) {
+      if (c.NODE_ENV === 'production') {
+        problem('AUTH_DEV_MODE', 'must not be set with NODE_ENV=production');
       }
+      if (!isLoopbackHost(c.HOST)) {
+        problem('HOST', 'AUTH_DEV_MODE only binds loopback (127.0.0.1, ::1, localhost)');
+      }
+    } else {
+      for (const key of REQUIRED_SECRETS) {
+        if (c[key] === undefined) {
+          problem(key, 'required (or set AUTH_DEV_MODE=1 for the local development defaults)');
+        }
+      }
+    }
+    if (c.KEYS_PAGE_DEFAULT > c.KEYS_PAGE_MAX) {
+      problem('KEYS_PAGE_DEFAULT', 'must not exceed KEYS_PAGE_MAX');
     }
     if (c.JWT_TTL_SECONDS > c.JWT_MAX_TTL_SECONDS) {
       problem('JWT_TTL_SECONDS', 'must be at most JWT_MAX_TTL_SECONDS');
@@ -89,6 +130,7 @@ export const authConfigSchema = z
     // --- TLS (HTTPS + gRPC mTLS), see tls.schema.ts ---
     checkTlsEnv(c, problem);
   })
+  // Past the refinement the secrets are either given or AUTH_DEV_MODE is on.
   .transform((c) => ({
     ...c,
     API_KEY_PEPPER: c.API_KEY_PEPPER ?? DEV_API_KEY_PEPPER,

@@ -1,6 +1,6 @@
 import { ConfigError } from '@edge/service-config';
 import { describe, expect, it } from 'vitest';
-import { DEV_API_KEY_PEPPER } from './config.schema';
+import { DEV_API_KEY_PEPPER, isLoopbackHost } from './config.schema';
 import { loadAuthConfig } from './config';
 
 const DB = 'postgres://postgres@127.0.0.1:5432/edge';
@@ -16,10 +16,17 @@ function problems(source: Record<string, string>): string[] {
 }
 
 describe('auth config', () => {
-  it('applies the documented defaults', () => {
-    const c = loadAuthConfig({ DATABASE_URL: DB });
+  it('applies the documented defaults with the dev-mode opt-in', () => {
+    const c = loadAuthConfig({ DATABASE_URL: DB, AUTH_DEV_MODE: '1' });
     expect(c).toMatchObject({
       NODE_ENV: 'development',
+      AUTH_DEV_MODE: true,
+      MAX_KEYS_PER_TENANT: 1000,
+      KEYS_PAGE_DEFAULT: 50,
+      KEYS_PAGE_MAX: 200,
+      THROTTLE_LIMIT: 300,
+      THROTTLE_TTL_SECONDS: 60,
+      THROTTLE_CREDENTIAL_LIMIT: 60,
       HOST: '127.0.0.1',
       PORT: 7000,
       GRPC_PORT: 7001,
@@ -32,7 +39,7 @@ describe('auth config', () => {
   });
 
   it('requires DATABASE_URL and reports every bad variable', () => {
-    const p = problems({ PORT: 'x', JWT_TTL_SECONDS: '0' });
+    const p = problems({ PORT: 'x', JWT_TTL_SECONDS: '0', AUTH_DEV_MODE: '1' });
     expect(p.map((s) => s.split(':')[0]).sort()).toEqual([
       'DATABASE_URL',
       'JWT_TTL_SECONDS',
@@ -50,6 +57,41 @@ describe('auth config', () => {
     expect(p.join('\n')).not.toContain('short');
   });
 
+  it('does not fall back to public secrets just because NODE_ENV is unset or not production', () => {
+    for (const NODE_ENV of [undefined, 'development', 'test']) {
+      const src: Record<string, string> = { DATABASE_URL: DB };
+      if (NODE_ENV) src.NODE_ENV = NODE_ENV;
+      expect(
+        problems(src)
+          .map((s) => s.split(':')[0])
+          .sort(),
+        String(NODE_ENV),
+      ).toEqual(['ADMIN_TOKEN', 'API_KEY_PEPPER', 'SIGNING_KEY_ENCRYPTION_KEY']);
+    }
+    expect(problems({ DATABASE_URL: DB, AUTH_DEV_MODE: '0' })).toHaveLength(3);
+  });
+
+  it('refuses dev mode with NODE_ENV=production or a non-loopback HOST', () => {
+    expect(
+      problems({ DATABASE_URL: DB, AUTH_DEV_MODE: '1', NODE_ENV: 'production' }).map(
+        (s) => s.split(':')[0],
+      ),
+    ).toEqual(['AUTH_DEV_MODE']);
+    for (const HOST of ['0.0.0.0', '::', '10.0.0.5', 'example.com', '128.0.0.1']) {
+      expect(
+        problems({ DATABASE_URL: DB, AUTH_DEV_MODE: 'true', HOST }).map((s) => s.split(':')[0]),
+        HOST,
+      ).toEqual(['HOST']);
+    }
+    for (const HOST of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost']) {
+      expect(loadAuthConfig({ DATABASE_URL: DB, AUTH_DEV_MODE: '1', HOST }).HOST).toBe(HOST);
+    }
+    expect(isLoopbackHost('::ffff:127.0.0.1')).toBe(true);
+    expect(
+      problems({ DATABASE_URL: DB, AUTH_DEV_MODE: 'yes' }).map((s) => s.split(':')[0]),
+    ).toContain('AUTH_DEV_MODE');
+  });
+
   it('accepts a complete production configuration', () => {
     const c = loadAuthConfig({
       DATABASE_URL: DB,
@@ -64,6 +106,7 @@ describe('auth config', () => {
   it('rejects an encryption key of the wrong size and a publish-ahead >= rotation', () => {
     const p = problems({
       DATABASE_URL: DB,
+      AUTH_DEV_MODE: '1',
       SIGNING_KEY_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64'),
       SIGNING_KEY_ROTATION_SECONDS: '60',
       SIGNING_KEY_PUBLISH_AHEAD_SECONDS: '60',

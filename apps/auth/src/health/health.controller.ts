@@ -1,9 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 
 @ApiTags('health')
 @Controller('health')
+// Probes (and the stack's readiness checks) must never be told to back off.
+@SkipThrottle({ default: true, credentials: true })
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,

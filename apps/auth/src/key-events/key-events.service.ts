@@ -161,12 +161,15 @@ export class KeyEventsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Keys revoked within `withinSeconds`, and the sequence of the last event the list reflects
-   * (one REPEATABLE READ snapshot: every later revocation has a greater sequence).
+   * Keys revoked within `withinSeconds`, keys rotated within it (with the time of their last
+   * rotation), and the sequence of the last event the lists reflect (one REPEATABLE READ
+   * snapshot: every later revocation or rotation has a greater sequence).
    */
-  async revokedWithin(
-    withinSeconds: number,
-  ): Promise<{ keys: { keyId: string; revokedAt: Date }[]; sequence: number }> {
+  async revokedWithin(withinSeconds: number): Promise<{
+    keys: { keyId: string; revokedAt: Date }[];
+    rotated: { keyId: string; rotatedAt: Date }[];
+    sequence: number;
+  }> {
     const window = Math.min(withinSeconds, this.config.KEY_EVENTS_RETENTION_SECONDS);
     return this.db.transaction('REPEATABLE READ', async (m) => {
       const [{ newest }] = await m.query<[{ newest: string }]>(NEWEST);
@@ -176,8 +179,15 @@ export class KeyEventsService implements OnModuleInit, OnModuleDestroy {
          GROUP BY key_id ORDER BY max(at)`,
         [window],
       );
+      const rotations = await m.query<{ key_id: string; at: Date }[]>(
+        `SELECT key_id, max(at) AS at FROM key_events
+         WHERE type = 'ROTATED' AND at > now() - make_interval(secs => $1)
+         GROUP BY key_id ORDER BY max(at)`,
+        [window],
+      );
       return {
         keys: rows.map((r) => ({ keyId: r.key_id, revokedAt: new Date(r.at) })),
+        rotated: rotations.map((r) => ({ keyId: r.key_id, rotatedAt: new Date(r.at) })),
         sequence: Number(newest),
       };
     });

@@ -8,6 +8,7 @@ const entity = (over: Partial<ApiKeyEntity> = {}): ApiKeyEntity => ({
   tenantId: 'tn',
   userId: 'us',
   parentKeyId: null,
+  ancestorKeyIds: [],
   status: 'active',
   scopes: [{ resource: 'keys', action: 'read' }],
   secretHash: Buffer.alloc(32, 1),
@@ -17,6 +18,7 @@ const entity = (over: Partial<ApiKeyEntity> = {}): ApiKeyEntity => ({
   updatedAt: t,
   revokedAt: null,
   expiresAt: null,
+  tokensNotBefore: new Date(t.getTime() + 1000),
   ...over,
 });
 

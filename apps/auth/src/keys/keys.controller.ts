@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiNotFoundResponse,
@@ -13,6 +13,7 @@ import {
   KeyListDto,
   KeyViewDto,
   KeyWithSecretDto,
+  ListKeysQueryDto,
   RotateKeyDto,
   RotatedKeyDto,
 } from './keys.dto';
@@ -36,18 +37,27 @@ export class KeysController {
 
   @Get()
   @RequireScopes(KEYS_READ)
-  @ApiOperation({ summary: "List the caller's tenant's keys (never secrets)" })
+  @ApiOperation({
+    summary: 'List the calling key and the keys below it, a page at a time (never secrets)',
+  })
   @ApiOkResponse({ type: KeyListDto })
-  list(@CurrentPrincipal() caller: Principal): Promise<KeyListDto> {
-    return this.keys.list(caller);
+  list(
+    @CurrentPrincipal() caller: Principal,
+    @Query() query: ListKeysQueryDto,
+  ): Promise<KeyListDto> {
+    return this.keys.list(caller, query);
   }
 
   @Post(':keyId/revoke')
   @HttpCode(200)
   @RequireScopes(KEYS_WRITE)
-  @ApiOperation({ summary: 'Revoke a key (idempotent); announced to every replica at once' })
+  @ApiOperation({
+    summary:
+      'Revoke the calling key or one below it, and every key below that (idempotent); ' +
+      'announced to every replica at once',
+  })
   @ApiOkResponse({ type: KeyViewDto })
-  @ApiNotFoundResponse({ description: 'No such key in the caller tenant' })
+  @ApiNotFoundResponse({ description: 'Not the calling key or one of its descendants' })
   revoke(
     @CurrentPrincipal() caller: Principal,
     @Param('keyId') keyId: string,
@@ -58,9 +68,13 @@ export class KeysController {
   @Post(':keyId/rotate')
   @HttpCode(200)
   @RequireScopes(KEYS_WRITE)
-  @ApiOperation({ summary: 'New secret (shown once); the old one works for the grace period' })
+  @ApiOperation({
+    summary:
+      'New secret (shown once) for the calling key or one below it; the old secret works for ' +
+      'the grace period, tokens issued before the rotation stop at once',
+  })
   @ApiOkResponse({ type: RotatedKeyDto })
-  @ApiNotFoundResponse({ description: 'No such key in the caller tenant' })
+  @ApiNotFoundResponse({ description: 'Not the calling key or one of its descendants' })
   rotate(
     @CurrentPrincipal() caller: Principal,
     @Param('keyId') keyId: string,

@@ -8,6 +8,7 @@ import {
   IsString,
   Matches,
   Max,
+  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -76,6 +77,32 @@ export class RotatedKeyDto extends KeyWithSecretDto {
   previous_secret_expires_at!: string | null;
 }
 
+export class ListKeysQueryDto {
+  @ApiPropertyOptional({
+    description: 'Page size (default KEYS_PAGE_DEFAULT = 50, at most KEYS_PAGE_MAX = 200)',
+    example: 50,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: '`next_cursor` of the previous page (opaque)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  cursor?: string;
+}
+
 export class KeyListDto {
-  @ApiProperty({ type: [KeyViewDto] }) keys!: KeyViewDto[];
+  @ApiProperty({ type: [KeyViewDto], description: 'The calling key and the keys below it' })
+  keys!: KeyViewDto[];
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Pass as `cursor` for the next page; null on the last page',
+  })
+  next_cursor!: string | null;
 }

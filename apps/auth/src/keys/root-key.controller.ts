@@ -1,11 +1,13 @@
 import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '../auth/admin.guard';
+import { CredentialRoute } from '../common/api-throttler.guard';
 import { KeyWithSecretDto } from './keys.dto';
 import { KeysService } from './keys.service';
 
 @ApiTags('keys')
 @Controller()
+@CredentialRoute()
 export class RootKeyController {
   constructor(private readonly keys: KeysService) {}
 
@@ -14,7 +16,8 @@ export class RootKeyController {
   @ApiOperation({
     summary: 'Create a tenant, a user and its root key (keys:read, keys:write)',
     description:
-      'Open in development. When ADMIN_TOKEN is configured (required in production), needs ' +
+      'Open only with AUTH_DEV_MODE=1 (loopback). When ADMIN_TOKEN is configured (required ' +
+      'without dev mode), needs ' +
       '`Authorization: Bearer <ADMIN_TOKEN>`. The secret is shown once.',
   })
   @ApiBearerAuth()

@@ -28,6 +28,15 @@ describe('token claims', () => {
     });
   });
 
+  it("are issued no earlier than the key's rotation cut-off (the next whole second)", () => {
+    const cut = new Date((epoch + 1) * 1000);
+    expect(tokenTimes(now, 300, null, cut)).toEqual({ iat: epoch + 1, exp: epoch + 300 });
+    expect(tokenTimes(now, 300, null, new Date((epoch - 50) * 1000))).toEqual({
+      iat: epoch,
+      exp: epoch + 300,
+    });
+  });
+
   it('carry tenant, key id and scopes as strings, and round-trip', () => {
     const claims = accessTokenClaims(principal);
     expect(claims).toEqual({ tenant: 't1', key_id: 'ak_1', scopes: ['keys:read', 'keys:write'] });

@@ -16,11 +16,18 @@ export interface TokenTimes {
 
 /**
  * Issue and expiry (seconds since the epoch): `ttl` from now, but never past the instant the
- * credential that asked for the token stops working (key expiry or rotation grace).
+ * credential that asked for the token stops working (key expiry or rotation grace). `iat` is
+ * at least the key's rotation cut-off `notBefore` (a whole second, at most 1 s ahead).
  */
-export function tokenTimes(now: Date, ttlSeconds: number, validUntil: Date | null): TokenTimes {
-  const iat = Math.floor(now.getTime() / 1000);
-  let exp = iat + ttlSeconds;
+export function tokenTimes(
+  now: Date,
+  ttlSeconds: number,
+  validUntil: Date | null,
+  notBefore: Date | null = null,
+): TokenTimes {
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  const iat = notBefore ? Math.max(nowSeconds, Math.ceil(notBefore.getTime() / 1000)) : nowSeconds;
+  let exp = nowSeconds + ttlSeconds;
   if (validUntil) exp = Math.min(exp, Math.floor(validUntil.getTime() / 1000));
   return { iat, exp };
 }

@@ -18,7 +18,8 @@ export interface TokenResponse {
   expires_in: number;
 }
 
-export type TokenVerification = { ok: true; principal: Principal } | { ok: false; reason: string };
+export type TokenVerification =
+  { ok: true; principal: Principal; issuedAtSeconds: number } | { ok: false; reason: string };
 
 /** Issues and verifies this service's access tokens (JWT, ES256, `kid` header). */
 @Injectable()
@@ -33,9 +34,14 @@ export class TokensService {
     private readonly random: RandomSource,
   ) {}
 
-  async issue(p: Principal): Promise<TokenResponse> {
+  /**
+   * An access token for `p`. `notBefore` is the key's rotation cut-off: a token minted in the
+   * second of a rotation gets that next whole second as `iat`, so it is not mistaken for one
+   * issued before the rotation.
+   */
+  async issue(p: Principal, notBefore: Date | null = null): Promise<TokenResponse> {
     const now = this.clock.now();
-    const { iat, exp } = tokenTimes(now, this.config.JWT_TTL_SECONDS, p.validUntil);
+    const { iat, exp } = tokenTimes(now, this.config.JWT_TTL_SECONDS, p.validUntil, notBefore);
     const { kid, key } = await this.signingKeys.currentSigningKey();
     const token = await new SignJWT(accessTokenClaims(p))
       .setProtectedHeader({ alg: SIGNING_ALG, kid, typ: 'JWT' })
@@ -59,7 +65,9 @@ export class TokensService {
         requiredClaims: ['sub', 'exp', 'iat'],
       });
       const principal = principalFromClaims(payload);
-      return principal ? { ok: true, principal } : { ok: false, reason: 'malformed claims' };
+      return principal && typeof payload.iat === 'number'
+        ? { ok: true, principal, issuedAtSeconds: payload.iat }
+        : { ok: false, reason: 'malformed claims' };
     } catch (err) {
       return { ok: false, reason: describeJoseError(err) };
     }

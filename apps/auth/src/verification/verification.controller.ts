@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { authV1, Clock, health } from '@edge/auth-contract';
 import { type KeyEvent, KeyEventsService } from '../key-events/key-events.service';
 import { AUTH_CONFIG, type AuthConfig } from '../config/config';
+import { tokensNotBeforeAfterRotation } from '../keys/key-ownership';
 import { KeysService } from '../keys/keys.service';
 import { refusal, subscribedMessage, toEventMessage, toResultEnum } from './verification.mapping';
 
@@ -117,7 +118,7 @@ export class VerificationController {
     });
   }
 
-  /** Keys revoked within `withinSeconds` and the sequence to watch from. */
+  /** Keys revoked / rotated within `withinSeconds` and the sequence to watch from. */
   @GrpcMethod('KeyVerificationService', 'listRevokedKeys')
   async listRevokedKeys(
     req: authV1.ListRevokedKeysRequest,
@@ -127,6 +128,12 @@ export class VerificationController {
       const r = await this.events.revokedWithin(within);
       return {
         keys: r.keys.map((k) => ({ keyId: k.keyId, revokedAt: k.revokedAt })),
+        // The same cut-off the rotation stored (tokens_not_before) and the gateway derives from
+        // a ROTATED event's `at`: the next whole second.
+        rotated: r.rotated.map((k) => ({
+          keyId: k.keyId,
+          tokensNotBefore: tokensNotBeforeAfterRotation(k.rotatedAt),
+        })),
         sequence: r.sequence,
       };
     } catch (err) {

@@ -19,6 +19,11 @@ export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
 }
 
+/** Per key_id, whether a token issued at `issuedAtMs` predates the key's last rotation. */
+export interface RotationList {
+  issuedBeforeRotation(keyId: string, issuedAtMs: number | undefined): boolean;
+}
+
 /** Key ids revoked while tokens issued for them may still be unexpired. */
 export interface RevocationList {
   isRevoked(keyId: string): boolean;
@@ -65,6 +70,7 @@ export class Authenticator {
     private readonly tokens: TokenVerifier,
     private readonly opts: AuthenticatorOptions,
     private readonly revoked?: RevocationList,
+    private readonly rotated?: RotationList,
   ) {}
 
   async decide(authorization: readonly string[], policy: RoutePolicy): Promise<AuthnDecision> {
@@ -82,6 +88,16 @@ export class Authenticator {
         throw new AuthnFailure(
           'RevokedKey',
           'The key this token was issued for has been revoked',
+          'bearer',
+        );
+      }
+      if (
+        principal.via === 'jwt' &&
+        this.rotated?.issuedBeforeRotation(principal.keyId, principal.issuedAt?.getTime()) === true
+      ) {
+        throw new AuthnFailure(
+          'InvalidToken',
+          'The token was issued before its key was rotated',
           'bearer',
         );
       }

@@ -11,6 +11,7 @@ import { KeyEventsWatcher } from '../key-verification/key-events.watcher';
 import { KeyVerificationModule } from '../key-verification/key-verification.module';
 import { KeyVerifier } from '../key-verification/key-verifier';
 import { RevokedKeys } from '../key-verification/revoked-keys';
+import { RotatedKeys } from '../key-verification/rotated-keys';
 import { AuthnMetrics } from '../metrics/authn.metrics';
 import { Authenticator } from './authenticator';
 
@@ -21,18 +22,20 @@ import { Authenticator } from './authenticator';
     {
       provide: Authenticator,
       // The revoked-key_id check runs in the Authenticator after the token cache, on every request.
-      inject: [KeyVerifier, CachingTokenVerifier, AUTHN_PROCESSOR_CONFIG, RevokedKeys],
+      inject: [KeyVerifier, CachingTokenVerifier, AUTHN_PROCESSOR_CONFIG, RevokedKeys, RotatedKeys],
       useFactory: (
         keys: KeyVerifier,
         tokens: CachingTokenVerifier,
         c: AuthnProcessorConfig,
         revoked: RevokedKeys,
+        rotated: RotatedKeys,
       ) =>
         new Authenticator(
           keys,
           tokens,
           { maxAuthorizationBytes: c.MAX_AUTHORIZATION_BYTES, realm: c.AUTH_REALM },
           revoked,
+          rotated,
         ),
     },
     {

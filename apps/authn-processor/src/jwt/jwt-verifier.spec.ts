@@ -74,6 +74,7 @@ describe('JwtVerifier', () => {
         { resource: 'keys', action: 'write' },
       ],
       validUntil: new Date((NOW_S + 300) * 1000),
+      issuedAt: new Date((NOW_S - 10) * 1000),
     });
   });
 

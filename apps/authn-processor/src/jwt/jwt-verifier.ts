@@ -84,7 +84,8 @@ export function mapJoseError(e: unknown): Error {
 /**
  * Claims the auth service puts in its tokens: `sub` (user id), `tenant`, `scopes`
  * (`["resource:action", ...]` or `[{resource, action}, ...]`, or an OAuth `scope` string),
- * and optionally `key_id` (the API key the token was exchanged for).
+ * `key_id` (the API key the token was exchanged for, required) and `iat` (checked, with `exp`,
+ * against JWT_MAX_TTL_SECONDS before this runs; carried as `issuedAt` for the rotation cut-off).
  */
 export function principalFromClaims(p: JWTPayload): Principal {
   const tenant = p.tenant ?? p.tenant_id;
@@ -100,6 +101,7 @@ export function principalFromClaims(p: JWTPayload): Principal {
     keyId,
     scopes: scopesFromClaims(p),
     validUntil: typeof p.exp === 'number' ? new Date(p.exp * 1000) : null,
+    ...(typeof p.iat === 'number' ? { issuedAt: new Date(p.iat * 1000) } : {}),
   };
 }
 

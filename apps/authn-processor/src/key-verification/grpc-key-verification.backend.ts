@@ -127,6 +127,12 @@ export class GrpcKeyVerificationBackend extends KeyVerificationBackend {
             keyId: k.keyId,
             revokedAtMs: k.revokedAt?.getTime() ?? Date.now(),
           })),
+          // A rotation without its cut-off cannot be applied: skipped (never from this server).
+          rotated: res.rotated.flatMap((r) =>
+            r.tokensNotBefore === undefined
+              ? []
+              : [{ keyId: r.keyId, notBeforeMs: r.tokensNotBefore.getTime() }],
+          ),
           sequence: res.sequence,
         });
       });

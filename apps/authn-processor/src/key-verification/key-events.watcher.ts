@@ -1,6 +1,7 @@
 import { type Logger } from '../logging/logger';
 import { type KeyCache } from './key-cache';
 import { type RevokedKeys } from './revoked-keys';
+import { type RotatedKeys } from './rotated-keys';
 import {
   type KeyEvent,
   KeyEventLogReset,
@@ -19,12 +20,14 @@ export interface KeyEventsWatcherOptions {
  * Keeps one WatchKeyEvents stream open and applies it to the key cache.
  *
  * - List, then watch: before its first stream it loads the keys revoked within the longest
- *   token lifetime (ListRevokedKeys) with the log sequence they reflect, and watches from that
+ *   token lifetime (ListRevokedKeys), and the rotation cut-offs of keys rotated within it, with
+ *   the log sequence they reflect, and watches from that
  *   sequence; each reconnect resumes after the last sequence it saw (the server replays what
  *   happened meanwhile), so no revocation falls in a gap, across restarts of either side. If the
  *   server cannot resume from it (OUT_OF_RANGE), it lists again.
  * - REVOKED / ROTATED: the key_id is dropped from the cache at once; a REVOKED key_id is also
- *   remembered (RevokedKeys) so JWTs exchanged for it are refused too.
+ *   remembered (RevokedKeys) so JWTs exchanged for it are refused too, and a ROTATED one's
+ *   cut-off (RotatedKeys) so JWTs issued before the rotation are refused.
  * - The cache is trusted only while the stream is live (after its `subscribed` event). When the
  *   stream goes down the cache is cleared and stays bypassed (every Basic request calls
  *   VerifyKey) until a new stream says `subscribed` again: a revocation announced while the
@@ -49,6 +52,7 @@ export class KeyEventsWatcher {
     private readonly logger: Logger,
     private readonly opts: KeyEventsWatcherOptions,
     private readonly revoked?: RevokedKeys,
+    private readonly rotated?: RotatedKeys,
   ) {
     this.backoffMs = opts.initialBackoffMs;
   }
@@ -84,11 +88,13 @@ export class KeyEventsWatcher {
         .then((snapshot) => {
           if (attempt !== this.attempt || this.stopped) return;
           this.revoked?.load(snapshot.keys);
+          this.rotated?.load(snapshot.rotated ?? []);
           this.lastSeq = snapshot.sequence;
           this.logger.info(
             {
               event: 'revoked_keys_loaded',
               count: snapshot.keys.length,
+              rotated: snapshot.rotated?.length ?? 0,
               sequence: snapshot.sequence,
             },
             'revoked keys loaded',
@@ -133,6 +139,8 @@ export class KeyEventsWatcher {
         if (e.sequence !== undefined) this.lastSeq = Math.max(this.lastSeq ?? 0, e.sequence);
         const dropped = this.cache.invalidateKeyId(e.keyId);
         if (e.type === 'revoked') this.revoked?.add(e.keyId, e.atMs);
+        // Tokens minted before a rotation are refused (the auth service does the same).
+        if (e.type === 'rotated' && e.atMs !== undefined) this.rotated?.add(e.keyId, e.atMs);
         this.logger.info(
           { event: 'key_invalidated', reason: e.type, key_id: e.keyId, dropped },
           'key dropped from cache',

@@ -15,13 +15,21 @@ export type KeyEvent =
       readonly type: 'revoked' | 'rotated';
       readonly keyId: string;
       readonly sequence?: number;
-      /** When it happened (epoch ms), if the server said. */
+      /**
+       * When it happened (epoch ms), if the server said. For `rotated`, the rotation time: the
+       * key's tokens issued before the next whole second are refused.
+       */
       readonly atMs?: number;
     };
 
-/** Keys revoked within a window, and the log sequence the list reflects. */
+/**
+ * Keys revoked within a window, keys rotated within it with their cut-off (`tokens_not_before`:
+ * the key's tokens issued before it are refused; absent from an older auth service), and the
+ * log sequence the list reflects.
+ */
 export interface RevokedKeysSnapshot {
   readonly keys: readonly { readonly keyId: string; readonly revokedAtMs: number }[];
+  readonly rotated?: readonly { readonly keyId: string; readonly notBeforeMs: number }[];
   readonly sequence: number;
 }
 

@@ -17,6 +17,7 @@ import { KeyEventsWatcher } from './key-events.watcher';
 import { KeyVerificationBackend } from './key-verification.backend';
 import { KeyVerifier } from './key-verifier';
 import { RevokedKeys } from './revoked-keys';
+import { RotatedKeys } from './rotated-keys';
 import { UnknownKeys } from './unknown-keys';
 
 /**
@@ -53,14 +54,30 @@ import { UnknownKeys } from './unknown-keys';
         }),
     },
     {
+      provide: RotatedKeys,
+      inject: [Clock, AUTHN_PROCESSOR_CONFIG],
+      useFactory: (clock: Clock, c: AuthnProcessorConfig) =>
+        new RotatedKeys(clock, {
+          ttlMs: (c.JWT_MAX_TTL_SECONDS + c.JWT_CLOCK_TOLERANCE_SECONDS) * 1000,
+        }),
+    },
+    {
       provide: KeyEventsWatcher,
-      inject: [KeyVerificationBackend, KeyCache, LOGGER, AUTHN_PROCESSOR_CONFIG, RevokedKeys],
+      inject: [
+        KeyVerificationBackend,
+        KeyCache,
+        LOGGER,
+        AUTHN_PROCESSOR_CONFIG,
+        RevokedKeys,
+        RotatedKeys,
+      ],
       useFactory: (
         b: KeyVerificationBackend,
         cache: KeyCache,
         log: Logger,
         c: AuthnProcessorConfig,
         revoked: RevokedKeys,
+        rotated: RotatedKeys,
       ) =>
         new KeyEventsWatcher(
           b,
@@ -72,6 +89,7 @@ import { UnknownKeys } from './unknown-keys';
             revokedWindowSeconds: c.JWT_MAX_TTL_SECONDS + c.JWT_CLOCK_TOLERANCE_SECONDS,
           },
           revoked,
+          rotated,
         ),
     },
     {
@@ -95,7 +113,7 @@ import { UnknownKeys } from './unknown-keys';
       ) => new KeyVerifier(b, cache, w, clock, unknown),
     },
   ],
-  exports: [KeyVerifier, KeyCache, KeyEventsWatcher, RevokedKeys],
+  exports: [KeyVerifier, KeyCache, KeyEventsWatcher, RevokedKeys, RotatedKeys],
 })
 export class KeyVerificationModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(

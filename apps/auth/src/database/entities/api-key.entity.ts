@@ -18,6 +18,10 @@ export class ApiKeyEntity {
   @Column({ name: 'parent_key_id', type: 'text', nullable: true })
   parentKeyId!: string | null;
 
+  /** The keys that created this one, root first ([] for a root key). Never changes. */
+  @Column({ name: 'ancestor_key_ids', type: 'text', array: true })
+  ancestorKeyIds!: string[];
+
   @Column({ type: 'text' })
   status!: KeyStatus;
 
@@ -44,4 +48,8 @@ export class ApiKeyEntity {
 
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt!: Date | null;
+
+  /** Set by a rotation: this key's access tokens issued (`iat`) before it are refused. */
+  @Column({ name: 'tokens_not_before', type: 'timestamptz', nullable: true })
+  tokensNotBefore!: Date | null;
 }
