@@ -90,7 +90,11 @@ export class VerifiedTokenCache {
     const now = this.clock.nowMs();
     const until = Math.min(expMs, now + this.opts.maxTtlMs);
     if (until <= now) return;
-    entries.set(cacheKey, { principal, exp: Math.floor(expMs / 1000), until }, { ttl: until - now });
+    entries.set(
+      cacheKey,
+      { principal, exp: Math.floor(expMs / 1000), until },
+      { ttl: until - now },
+    );
   }
 
   clear(): void {
