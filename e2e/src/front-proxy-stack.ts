@@ -3,9 +3,11 @@ import { renderEnvoyConfig } from '@edge/envoy-config';
 import {
   freePort,
   infraBackend,
+  type KafkaInfo,
   type PostgresInfo,
   startNodeService,
   type Started,
+  type StartedKafka,
   stopAll,
 } from '@edge/testkit';
 
@@ -21,7 +23,26 @@ export interface FrontProxyStackOptions {
   authnEnv?: Record<string, string>;
   /** Envoy worker threads (default 1). */
   envoyConcurrency?: number;
+  /**
+   * Audit logging (Kafka, logging processor, consumer): on by default, as in the dev stack.
+   * `false` leaves the logging filter out of the chain and starts none of its parts.
+   */
+  logging?: false | LoggingStackOptions;
 }
+
+export interface LoggingStackOptions {
+  /** Envoy does not wait for the logging processor (default true). */
+  observabilityMode?: boolean;
+  /** Extra environment for the logging processor. */
+  processorEnv?: Record<string, string>;
+  /** Extra environment for the consumer. */
+  consumerEnv?: Record<string, string>;
+  /** Start the consumer (default true). */
+  consumer?: boolean;
+}
+
+/** The parts of the stack that can be stopped and started again. */
+export type StackPart = 'auth' | 'authn-processor' | 'echo' | 'logging-processor' | 'consumer';
 
 export interface FrontProxyStack {
   /** http://127.0.0.1:<port> of the Envoy front proxy. */
@@ -36,13 +57,26 @@ export interface FrontProxyStack {
     authGrpc: number;
     echo: number;
     authn: number;
+    /** 0 when logging is off. */
+    logging: number;
+    loggingMetrics: number;
+    consumer: number;
   };
   postgres: PostgresInfo;
+  /** Undefined when logging is off. */
+  kafka: (KafkaInfo & { topic: string; deadLetterTopic: string }) | undefined;
+  /** Stop / start the Kafka broker (same port and data): outage tests. */
+  stopKafka(): Promise<void>;
+  startKafka(): Promise<void>;
+  /** http://127.0.0.1:<port> of the consumer (direct, not through the proxy). */
+  consumerUrl: string;
   /** Environment the auth service runs with (to start a second instance on the same DB). */
   authEnv: Record<string, string>;
   /** Stops and restarts one part (e.g. to take the auth service down). */
-  stopPart(name: 'auth' | 'authn-processor' | 'echo'): Promise<void>;
-  startPart(name: 'auth' | 'authn-processor' | 'echo'): Promise<void>;
+  stopPart(name: StackPart): Promise<void>;
+  startPart(name: StackPart): Promise<void>;
+  /** SIGKILLs a part (no graceful shutdown), e.g. the consumer mid-batch. */
+  killPart(name: StackPart): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,7 +100,22 @@ export async function startFrontProxyStack(
       authGrpc: await freePort(),
       echo: await freePort(),
       authn: await freePort(),
+      logging: 0,
+      loggingMetrics: 0,
+      consumer: 0,
     };
+    const logging = opts.logging === false ? undefined : (opts.logging ?? {});
+    const topic = 'edge.access-log.v1';
+    const deadLetterTopic = 'edge.access-log.v1.dlq';
+    let kafka: StartedKafka | undefined;
+    if (logging !== undefined) {
+      kafka = await infra.kafka({ name: 'e2e-kafka' });
+      started.set('kafka', kafka);
+      ports.logging = await freePort();
+      ports.loggingMetrics = await freePort();
+      if (logging.consumer !== false) ports.consumer = await freePort();
+    }
+    const brokers = kafka?.info.brokers.join(',') ?? '';
     const authEnv = {
       PORT: String(ports.auth),
       GRPC_PORT: String(ports.authGrpc),
@@ -104,8 +153,42 @@ export async function startFrontProxyStack(
           },
           readyPorts: [ports.authn],
         }),
+      'logging-processor': () =>
+        startNodeService({
+          name: 'e2e-logging',
+          entry: appEntry('@edge/logging-processor'),
+          env: {
+            GRPC_PORT: String(ports.logging),
+            METRICS_PORT: String(ports.loggingMetrics),
+            KAFKA_BROKERS: brokers,
+            KAFKA_TOPIC: topic,
+            LOG_LEVEL: 'warn',
+            ...logging?.processorEnv,
+          },
+          readyPorts: [ports.logging],
+          readyUrl: `http://127.0.0.1:${ports.loggingMetrics}/health`,
+        }),
+      consumer: () =>
+        startNodeService({
+          name: 'e2e-consumer',
+          entry: appEntry('@edge/consumer'),
+          env: {
+            PORT: String(ports.consumer),
+            DATABASE_URL: pg.info.url,
+            KAFKA_BROKERS: brokers,
+            KAFKA_TOPIC: topic,
+            KAFKA_DEAD_LETTER_TOPIC: deadLetterTopic,
+            LOG_LEVEL: 'warn',
+            ...logging?.consumerEnv,
+          },
+          readyUrl: `http://127.0.0.1:${ports.consumer}/health`,
+          startTimeoutMs: 60_000,
+        }),
     };
-    for (const name of ['auth', 'echo', 'authn-processor'] as const) {
+    const parts: StackPart[] = ['auth', 'echo', 'authn-processor'];
+    if (logging !== undefined) parts.push('logging-processor');
+    if (logging !== undefined && logging.consumer !== false) parts.push('consumer');
+    for (const name of parts) {
       started.set(name, await specs[name]());
     }
     const envoy = await infra.envoy({
@@ -116,6 +199,11 @@ export async function startFrontProxyStack(
         ADMIN_PORT: ports.admin,
         ECHO_PORT: ports.echo,
         AUTHN_PROCESSOR_PORT: ports.authn,
+        // With logging off the filter is left out of the chain; its cluster is never used.
+        LOGGING_PROCESSOR_PORT: ports.logging === 0 ? ports.authn : ports.logging,
+        LOGGING_DISABLED: logging === undefined,
+        LOGGING_OBSERVABILITY_MODE: logging?.observabilityMode ?? true,
+        CONSUMER_PORT: ports.consumer === 0 ? ports.echo : ports.consumer,
       }),
       adminPort: ports.admin,
       readyPorts: [ports.proxy],
@@ -128,9 +216,27 @@ export async function startFrontProxyStack(
       envoyAdminUrl: `http://127.0.0.1:${ports.admin}`,
       ports,
       postgres: pg.info,
+      kafka: kafka === undefined ? undefined : { ...kafka.info, topic, deadLetterTopic },
+      consumerUrl: `http://127.0.0.1:${ports.consumer}`,
       authEnv,
+      async stopKafka() {
+        if (kafka === undefined) throw new Error('logging is off: no Kafka in this stack');
+        await kafka.stopBroker();
+      },
+      async startKafka() {
+        if (kafka === undefined) throw new Error('logging is off: no Kafka in this stack');
+        await kafka.startBroker();
+      },
       async stopPart(name) {
         await started.get(name)?.stop();
+        started.delete(name);
+      },
+      async killPart(name) {
+        const part = started.get(name) as Started<{ pid?: number }> | undefined;
+        const pid = part?.info.pid;
+        if (part === undefined || pid === undefined) return;
+        process.kill(pid, 'SIGKILL');
+        await part.stop();
         started.delete(name);
       },
       async startPart(name) {

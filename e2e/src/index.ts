@@ -3,4 +3,6 @@ export {
   startFrontProxyStack,
   type FrontProxyStack,
   type FrontProxyStackOptions,
+  type LoggingStackOptions,
+  type StackPart,
 } from './front-proxy-stack';

@@ -8,10 +8,17 @@ export const DEV_PORTS = {
   ADMIN_PORT: 9901,
   ECHO_PORT: 7100,
   AUTHN_PROCESSOR_PORT: 9001,
+  LOGGING_PROCESSOR_PORT: 9002,
+  CONSUMER_PORT: 7200,
 } as const;
 
 async function main(): Promise<void> {
-  const configYaml = renderEnvoyConfig('front-proxy', { LISTEN_HOST: '127.0.0.1', ...DEV_PORTS });
+  const configYaml = renderEnvoyConfig('front-proxy', {
+    LISTEN_HOST: '127.0.0.1',
+    ...DEV_PORTS,
+    LOGGING_DISABLED: false,
+    LOGGING_OBSERVABILITY_MODE: true,
+  });
   const envoy = await localBackend().envoy({
     name: 'dev-front-proxy',
     configYaml,
