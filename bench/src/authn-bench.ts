@@ -89,6 +89,8 @@ async function main(): Promise<void> {
     authEnv: { JWT_TTL_SECONDS: '3600' },
     authnEnv: prof,
     envoyConcurrency: ENVOY_CONCURRENCY,
+    // authn alone: the audit-logging parts are measured by bench:logging.
+    logging: false,
   });
   let alone: Started<EnvoyInfo> | undefined;
   try {
@@ -101,6 +103,10 @@ async function main(): Promise<void> {
         ADMIN_PORT: aloneAdmin,
         ECHO_PORT: stack.ports.echo,
         AUTHN_PROCESSOR_PORT: stack.ports.authn,
+        LOGGING_PROCESSOR_PORT: stack.ports.authn,
+        LOGGING_DISABLED: true,
+        LOGGING_OBSERVABILITY_MODE: true,
+        CONSUMER_PORT: stack.ports.echo,
       }),
     );
     alone = await infraBackend().envoy({

@@ -47,7 +47,9 @@ export function ingestControllerFor(topic: string): Type {
               'dead-letter publish failed; retrying',
             );
             await sleep(delay);
-            await ctx.getHeartbeat()().catch(() => undefined);
+            await ctx
+              .getHeartbeat()()
+              .catch(() => undefined);
           }
         }
         this.metrics.deadLettered.labels(reason.split(' ')[0] ?? reason).inc();

@@ -47,10 +47,14 @@ export class KafkaAdminService implements OnApplicationShutdown {
     const admin = await this.client();
     const [ends, committed] = await Promise.all([
       admin.fetchTopicOffsets(this.config.KAFKA_TOPIC),
-      admin.fetchOffsets({ groupId: this.config.KAFKA_GROUP_ID, topics: [this.config.KAFKA_TOPIC] }),
+      admin.fetchOffsets({
+        groupId: this.config.KAFKA_GROUP_ID,
+        topics: [this.config.KAFKA_TOPIC],
+      }),
     ]);
     const done = new Map<number, bigint>();
-    for (const t of committed) for (const p of t.partitions) done.set(p.partition, BigInt(p.offset));
+    for (const t of committed)
+      for (const p of t.partitions) done.set(p.partition, BigInt(p.offset));
     let lag = 0n;
     for (const p of ends) {
       const c = done.get(p.partition) ?? -1n;

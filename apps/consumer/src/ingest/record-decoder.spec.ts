@@ -51,7 +51,10 @@ describe('decodeRecord', () => {
       reason: 'InvalidRequestId',
     });
     expect(decodeRecord(valid({ requestId: 'a b' }), 0, '0')).toMatchObject({ ok: false });
-    expect(decodeRecord(valid({ status: 99 }), 0, '0')).toEqual({ ok: false, reason: 'InvalidStatus' });
+    expect(decodeRecord(valid({ status: 99 }), 0, '0')).toEqual({
+      ok: false,
+      reason: 'InvalidStatus',
+    });
     expect(decodeRecord(valid({ startTime: undefined }), 0, '0')).toEqual({
       ok: false,
       reason: 'MissingTime',
@@ -60,6 +63,8 @@ describe('decodeRecord', () => {
       ok: false,
       reason: 'InvalidText path',
     });
-    expect(decodeRecord(Buffer.from('{"json":"not protobuf"}'), 0, '0')).toMatchObject({ ok: false });
+    expect(decodeRecord(Buffer.from('{"json":"not protobuf"}'), 0, '0')).toMatchObject({
+      ok: false,
+    });
   });
 });

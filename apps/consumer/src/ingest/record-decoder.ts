@@ -5,8 +5,7 @@ export const SCHEMA_VERSION = 1;
 
 /** A row ready to insert, or why the record goes to the dead-letter topic. */
 export type Decoded =
-  | { ok: true; row: Omit<AccessRecordEntity, 'storedAt'> }
-  | { ok: false; reason: string };
+  { ok: true; row: Omit<AccessRecordEntity, 'storedAt'> } | { ok: false; reason: string };
 
 const MAX_TEXT = 8192;
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -31,7 +30,8 @@ export function decodeRecord(
   } catch (err) {
     return fail(`DecodeError ${(err as Error).message}`.slice(0, 200));
   }
-  if (r.schemaVersion !== SCHEMA_VERSION) return fail(`UnsupportedSchemaVersion ${r.schemaVersion}`);
+  if (r.schemaVersion !== SCHEMA_VERSION)
+    return fail(`UnsupportedSchemaVersion ${r.schemaVersion}`);
   if (!REQUEST_ID.test(r.requestId)) return fail('InvalidRequestId');
   if (r.startTime === undefined || r.endTime === undefined) return fail('MissingTime');
   if (Number.isNaN(r.startTime.getTime()) || Number.isNaN(r.endTime.getTime())) {
@@ -53,7 +53,8 @@ export function decodeRecord(
   }
   const headers = (h: Record<string, string>) => {
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(h)) out[k.replace(/\u0000/g, '')] = v.replace(/\u0000/g, '');
+    for (const [k, v] of Object.entries(h))
+      out[k.replaceAll('\u0000', '')] = v.replaceAll('\u0000', '');
     return out;
   };
   return {
@@ -78,9 +79,9 @@ export function decodeRecord(
       responseSize: String(r.responseSize),
       requestHeaders: headers(r.requestHeaders),
       responseHeaders: headers(r.responseHeaders),
-      route: r.route.replace(/\u0000/g, ''),
-      processors: r.processors.map((p) => p.replace(/\u0000/g, '')),
-      responseCodeDetails: r.responseCodeDetails.replace(/\u0000/g, ''),
+      route: r.route.replaceAll('\u0000', ''),
+      processors: r.processors.map((p) => p.replaceAll('\u0000', '')),
+      responseCodeDetails: r.responseCodeDetails.replaceAll('\u0000', ''),
       requestBody: r.requestBody === undefined ? null : Buffer.from(r.requestBody.content),
       requestBodyTruncated: r.requestBody?.truncated ?? false,
       responseBody: r.responseBody === undefined ? null : Buffer.from(r.responseBody.content),

@@ -22,9 +22,7 @@ export function hasScope(grants: string, resource: string, action: string): bool
   return grants
     .split(',')
     .map((g) => g.trim().split(':'))
-    .some(
-      ([r, a]) => (r === '*' || r === resource) && (a === '*' || a === action),
-    );
+    .some(([r, a]) => (r === '*' || r === resource) && (a === '*' || a === action));
 }
 
 export function requireAdmin(headers: Record<string, string | string[] | undefined>): void {

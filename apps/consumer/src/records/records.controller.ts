@@ -1,7 +1,13 @@
 import { Controller, Get, Headers, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { callerTenant, requireAdmin } from './caller';
-import { AdminListRecordsQuery, ErrorBody, ListRecordsQuery, RecordPage, RecordView } from './records.dto';
+import {
+  AdminListRecordsQuery,
+  ErrorBody,
+  ListRecordsQuery,
+  RecordPage,
+  RecordView,
+} from './records.dto';
 import { RecordsService } from './records.service';
 
 type Hdrs = Record<string, string | string[] | undefined>;

@@ -1,6 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 
 /** Filters of the list endpoints (all optional), newest first, cursor paging. */
 export class ListRecordsQuery {
@@ -12,7 +21,10 @@ export class ListRecordsQuery {
   @Max(599)
   status?: number;
 
-  @ApiPropertyOptional({ description: 'Path prefix (exact characters, no wildcards)', example: '/api/v0/' })
+  @ApiPropertyOptional({
+    description: 'Path prefix (exact characters, no wildcards)',
+    example: '/api/v0/',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(1024)

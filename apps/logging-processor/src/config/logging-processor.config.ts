@@ -62,7 +62,9 @@ export const loggingProcessorConfigSchema = z.object({
   LOG_REQUEST_HEADERS: csv(
     'user-agent,content-type,content-length,accept,x-forwarded-for,x-envoy-external-address,referer,authorization,cookie,proxy-authorization,x-api-key,idempotency-key',
   ),
-  LOG_RESPONSE_HEADERS: csv('content-type,content-length,location,retry-after,set-cookie,www-authenticate'),
+  LOG_RESPONSE_HEADERS: csv(
+    'content-type,content-length,location,retry-after,set-cookie,www-authenticate',
+  ),
   /** Header values replaced by "[redacted]". */
   REDACT_HEADERS: csv(DEFAULT_REDACT_HEADERS),
   /** Query parameters and JSON body fields (any depth) whose values are replaced. */

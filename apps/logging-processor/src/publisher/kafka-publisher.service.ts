@@ -100,7 +100,9 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
   kafkaReachable(): boolean {
     if (!this.connected || this.lastSendFailed) return false;
     const since = this.sendingSince;
-    return since === undefined || this.clock.monotonic() - since < this.config.KAFKA_REQUEST_TIMEOUT_MS;
+    return (
+      since === undefined || this.clock.monotonic() - since < this.config.KAFKA_REQUEST_TIMEOUT_MS
+    );
   }
 
   /** Starts the loop (connecting in the background: Kafka may be down at start-up). */
@@ -143,7 +145,10 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
       try {
         await this.producer.connect();
         this.connected = true;
-        this.logger.info({ event: 'kafka_connected', brokers: this.config.KAFKA_BROKERS }, 'connected to Kafka');
+        this.logger.info(
+          { event: 'kafka_connected', brokers: this.config.KAFKA_BROKERS },
+          'connected to Kafka',
+        );
         return;
       } catch (err) {
         this.logger.warn(
@@ -159,13 +164,12 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
   /** Waits up to `ms` or until woken (a full batch, or shutdown). */
   private idle(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const t = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(t);
-        if (self.wake === done) self.wake = undefined;
+        if (this.wake === done) this.wake = undefined;
         resolve();
-      }
+      };
+      const t = setTimeout(done, ms);
       this.wake = done;
     });
   }
@@ -179,7 +183,11 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
         await this.idle(this.config.BATCH_LINGER_MS > 0 ? this.config.BATCH_LINGER_MS : 5);
         continue;
       }
-      if (this.buffer.size < this.config.BATCH_MAX_RECORDS && !this.stopping && this.config.BATCH_LINGER_MS > 0) {
+      if (
+        this.buffer.size < this.config.BATCH_MAX_RECORDS &&
+        !this.stopping &&
+        this.config.BATCH_LINGER_MS > 0
+      ) {
         await this.idle(this.config.BATCH_LINGER_MS);
       }
       const batch = this.buffer.take(this.config.BATCH_MAX_RECORDS);
@@ -194,7 +202,10 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
         this.metrics?.publishLatency.observe((this.clock.monotonic() - t0) / 1000);
         this.metrics?.published.inc(batch.length);
         if (this.lastSendFailed) {
-          this.logger.info({ event: 'kafka_recovered', buffered: this.buffer.size }, 'Kafka accepts records again');
+          this.logger.info(
+            { event: 'kafka_recovered', buffered: this.buffer.size },
+            'Kafka accepts records again',
+          );
         }
         this.lastSendFailed = false;
         delay = this.config.PUBLISH_RETRY_INITIAL_MS;
@@ -203,7 +214,11 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
         this.metrics?.publishFailures.inc();
         if (!this.lastSendFailed) {
           this.logger.warn(
-            { event: 'kafka_publish_failed', err: (err as Error).message, buffered: this.buffer.size },
+            {
+              event: 'kafka_publish_failed',
+              err: (err as Error).message,
+              buffered: this.buffer.size,
+            },
             'publishing to Kafka failed; records stay buffered and are retried',
           );
         }
@@ -222,13 +237,19 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
     this.stopping = true;
     this.wake?.();
     const timeout = sleep(this.config.SHUTDOWN_FLUSH_TIMEOUT_MS).then(() => 'timeout' as const);
-    const outcome = this.loopDone === undefined ? 'done' : await Promise.race([this.loopDone.then(() => 'done' as const), timeout]);
+    const outcome =
+      this.loopDone === undefined
+        ? 'done'
+        : await Promise.race([this.loopDone.then(() => 'done' as const), timeout]);
     const left = this.buffer.size;
     if (outcome === 'timeout' || left > 0) {
       this.abandon = true;
       this.wake?.();
       this.dropped(left, 'shutdown');
-      this.logger.warn({ event: 'shutdown_flush_incomplete', dropped: left }, 'records not flushed at shutdown');
+      this.logger.warn(
+        { event: 'shutdown_flush_incomplete', dropped: left },
+        'records not flushed at shutdown',
+      );
     } else {
       this.logger.info({ event: 'shutdown_flushed' }, 'buffer flushed to Kafka');
     }

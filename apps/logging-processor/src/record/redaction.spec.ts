@@ -24,7 +24,11 @@ describe('Redactor', () => {
 
   it('redacts JSON fields at any depth, in arrays too', () => {
     const body = Buffer.from(
-      JSON.stringify({ user: 'a', password: 'p1', nested: { Token: 't', list: [{ secret: 's' }] } }),
+      JSON.stringify({
+        user: 'a',
+        password: 'p1',
+        nested: { Token: 't', list: [{ secret: 's' }] },
+      }),
     );
     const out = JSON.parse(r.body(body, 'application/json').toString()) as Record<string, unknown>;
     expect(out).toEqual({

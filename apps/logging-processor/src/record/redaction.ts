@@ -51,8 +51,7 @@ export class Redactor {
   body(body: Buffer, contentType: string | undefined): Buffer {
     if (body.length === 0) return body;
     const text = body.toString('utf8');
-    const looksJson =
-      (contentType ?? '').toLowerCase().includes('json') || /^\s*[[{]/.test(text);
+    const looksJson = (contentType ?? '').toLowerCase().includes('json') || /^\s*[[{]/.test(text);
     if (looksJson) {
       try {
         const parsed = JSON.parse(text) as unknown;
