@@ -2,7 +2,6 @@ import { logV1 } from '@edge/protos';
 import { createHarness } from '@edge/processor-core/testing';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '@edge/processor-core';
-import { type Clock } from '../common/clock';
 import { loadLoggingProcessorConfig } from '../config/logging-processor.config';
 import { type PendingRecord } from '../publisher/record-buffer';
 import { AccessLogProcessor } from './access-log.processor';
