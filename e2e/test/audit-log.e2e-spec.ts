@@ -162,13 +162,17 @@ describe('audit log through the front proxy', () => {
     ).json()) as Page;
     expect(list.records.every((r) => r.tenant === b.tenant)).toBe(true);
 
-    // The admin view (root keys hold *:*) sees it, filtered by tenant.
+    // The admin view needs admin:read: a root key (keys:read, keys:write) is refused at the proxy.
+    const refused = await fetch(`${stack.proxyUrl}/api/v0/admin/logs/records`, { headers: other });
+    expect(refused.status).toBe(403);
+    // With the scope (as the proxy's authn sets it), every tenant's records, filterable by tenant.
     const admin = (await (
-      await fetch(`${stack.proxyUrl}/api/v0/admin/logs/records?tenant=${a.tenant}&limit=500`, {
-        headers: other,
+      await fetch(`${stack.consumerUrl}/api/v0/admin/logs/records?tenant=${a.tenant}&limit=500`, {
+        headers: { 'x-tenant-id': b.tenant, 'x-scopes': 'admin:read' },
       })
     ).json()) as Page;
     expect(admin.records.map((r) => r.request_id)).toContain(requestId);
+    expect(admin.records.every((r) => r.tenant === a.tenant)).toBe(true);
   });
 
   it('refuses bad queries with JSON 4xx and calls without an identity', async () => {
