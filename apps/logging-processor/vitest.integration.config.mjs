@@ -1,2 +1,0 @@
-import { integrationConfig } from '@edge/vitest-config';
-export default integrationConfig();
