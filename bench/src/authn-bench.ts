@@ -89,6 +89,8 @@ async function main(): Promise<void> {
     authEnv: { JWT_TTL_SECONDS: '3600' },
     authnEnv: prof,
     envoyConcurrency: ENVOY_CONCURRENCY,
+    // authn alone: the audit-logging parts are measured by bench:logging.
+    logging: false,
   });
   let alone: Started<EnvoyInfo> | undefined;
   try {
@@ -102,6 +104,10 @@ async function main(): Promise<void> {
         ECHO_PORT: stack.ports.echo,
         AUTHN_PROCESSOR_PORT: stack.ports.authn,
         IDEMPOTENCY_PROCESSOR_PORT: stack.ports.idempotency,
+        LOGGING_PROCESSOR_PORT: stack.ports.authn,
+        LOGGING_DISABLED: true,
+        LOGGING_OBSERVABILITY_MODE: true,
+        CONSUMER_PORT: stack.ports.echo,
       }),
     );
     alone = await infraBackend().envoy({

@@ -98,7 +98,8 @@ end
 async function main(): Promise<void> {
   const bin = wrkBin();
   if (bin === undefined) throw new Error('wrk is missing: run scripts/infra/setup.sh');
-  const stack = await startFrontProxyStack({ envoyConcurrency: 1 });
+  // Idempotency without audit logging: the logging parts are measured by bench:logging.
+  const stack = await startFrontProxyStack({ envoyConcurrency: 1, logging: false });
   const extra: Started<EnvoyInfo>[] = [];
   try {
     const render = (port: number, admin: number) =>
@@ -109,6 +110,10 @@ async function main(): Promise<void> {
         ECHO_PORT: stack.ports.echo,
         AUTHN_PROCESSOR_PORT: stack.ports.authn,
         IDEMPOTENCY_PROCESSOR_PORT: stack.ports.idempotency,
+        LOGGING_PROCESSOR_PORT: stack.ports.authn,
+        LOGGING_DISABLED: true,
+        LOGGING_OBSERVABILITY_MODE: true,
+        CONSUMER_PORT: stack.ports.echo,
       });
     const variant = async (name: string, only?: string[]) => {
       const port = await freePort();

@@ -8,9 +8,11 @@ import { headerFilterWasmPath } from '@edge/header-filter-wasm';
 import {
   freePort,
   infraBackend,
+  type KafkaInfo,
   type PostgresInfo,
   startNodeService,
   type Started,
+  type StartedKafka,
   stopAll,
 } from '@edge/testkit';
 
@@ -32,6 +34,22 @@ export interface FrontProxyStackOptions {
   headerProviderEnv?: Record<string, string>;
   /** header_cache_expiry of echo's sidecar filter (default 30s). */
   headerCacheExpiry?: string;
+  /**
+   * Audit logging (Kafka, logging processor, consumer): on by default, as in the dev stack.
+   * `false` leaves the logging filter out of the chain and starts none of its parts.
+   */
+  logging?: false | LoggingStackOptions;
+}
+
+export interface LoggingStackOptions {
+  /** Envoy does not wait for the logging processor (default true). */
+  observabilityMode?: boolean;
+  /** Extra environment for the logging processor. */
+  processorEnv?: Record<string, string>;
+  /** Extra environment for the consumer. */
+  consumerEnv?: Record<string, string>;
+  /** Start the consumer (default true). */
+  consumer?: boolean;
 }
 
 /** The workload's own API key (a tenant of its own), exchanged by the header provider. */
@@ -47,7 +65,9 @@ export type StackPart =
   | 'echo'
   | 'redis'
   | 'idempotency-processor'
-  | 'header-provider';
+  | 'header-provider'
+  | 'logging-processor'
+  | 'consumer';
 
 export interface FrontProxyStack {
   /** http://127.0.0.1:<port> of the Envoy front proxy. */
@@ -70,14 +90,27 @@ export interface FrontProxyStack {
     sidecar: number;
     sidecarAdmin: number;
     headerProvider: number;
+    /** 0 when logging is off. */
+    logging: number;
+    loggingMetrics: number;
+    consumer: number;
   };
   workloadKey: WorkloadKey;
   postgres: PostgresInfo;
+  /** Undefined when logging is off. */
+  kafka: (KafkaInfo & { topic: string; deadLetterTopic: string }) | undefined;
+  /** Stop / start the Kafka broker (same port and data): outage tests. */
+  stopKafka(): Promise<void>;
+  startKafka(): Promise<void>;
+  /** http://127.0.0.1:<port> of the consumer (direct, not through the proxy). */
+  consumerUrl: string;
   /** Environment the auth service runs with (to start a second instance on the same DB). */
   authEnv: Record<string, string>;
   /** Stops and restarts one part (e.g. to take the auth service down). */
   stopPart(name: StackPart): Promise<void>;
   startPart(name: StackPart): Promise<void>;
+  /** SIGKILLs a part (no graceful shutdown), e.g. the consumer mid-batch. */
+  killPart(name: StackPart): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -119,7 +152,22 @@ export async function startFrontProxyStack(
       sidecar: await freePort(),
       sidecarAdmin: await freePort(),
       headerProvider: await freePort(),
+      logging: 0,
+      loggingMetrics: 0,
+      consumer: 0,
     };
+    const logging = opts.logging === false ? undefined : (opts.logging ?? {});
+    const topic = 'edge.access-log.v1';
+    const deadLetterTopic = 'edge.access-log.v1.dlq';
+    let kafka: StartedKafka | undefined;
+    if (logging !== undefined) {
+      kafka = await infra.kafka({ name: 'e2e-kafka' });
+      started.set('kafka', kafka);
+      ports.logging = await freePort();
+      ports.loggingMetrics = await freePort();
+      if (logging.consumer !== false) ports.consumer = await freePort();
+    }
+    const brokers = kafka?.info.brokers.join(',') ?? '';
     const authEnv = {
       PORT: String(ports.auth),
       GRPC_PORT: String(ports.authGrpc),
@@ -188,14 +236,48 @@ export async function startFrontProxyStack(
           // /health answers 200 once the first workload token is held.
           readyUrl: `http://127.0.0.1:${ports.headerProvider}/health`,
         }),
+      'logging-processor': () =>
+        startNodeService({
+          name: 'e2e-logging',
+          entry: appEntry('@edge/logging-processor'),
+          env: {
+            GRPC_PORT: String(ports.logging),
+            METRICS_PORT: String(ports.loggingMetrics),
+            KAFKA_BROKERS: brokers,
+            KAFKA_TOPIC: topic,
+            LOG_LEVEL: 'warn',
+            ...logging?.processorEnv,
+          },
+          readyPorts: [ports.logging],
+          readyUrl: `http://127.0.0.1:${ports.loggingMetrics}/health`,
+        }),
+      consumer: () =>
+        startNodeService({
+          name: 'e2e-consumer',
+          entry: appEntry('@edge/consumer'),
+          env: {
+            PORT: String(ports.consumer),
+            DATABASE_URL: pg.info.url,
+            KAFKA_BROKERS: brokers,
+            KAFKA_TOPIC: topic,
+            KAFKA_DEAD_LETTER_TOPIC: deadLetterTopic,
+            LOG_LEVEL: 'warn',
+            ...logging?.consumerEnv,
+          },
+          readyUrl: `http://127.0.0.1:${ports.consumer}/health`,
+          startTimeoutMs: 60_000,
+        }),
     };
-    for (const name of [
+    const parts: StackPart[] = [
       'auth',
       'echo',
       'authn-processor',
       'redis',
       'idempotency-processor',
-    ] as const) {
+    ];
+    if (logging !== undefined) parts.push('logging-processor');
+    if (logging !== undefined && logging.consumer !== false) parts.push('consumer');
+    for (const name of parts) {
       started.set(name, await specs[name]());
     }
     const workloadKey = await createWorkloadKey(`http://127.0.0.1:${ports.auth}`);
@@ -230,6 +312,11 @@ export async function startFrontProxyStack(
         ECHO_PORT: ports.sidecar,
         AUTHN_PROCESSOR_PORT: ports.authn,
         IDEMPOTENCY_PROCESSOR_PORT: ports.idempotency,
+        // With logging off the filter is left out of the chain; its cluster is never used.
+        LOGGING_PROCESSOR_PORT: ports.logging === 0 ? ports.authn : ports.logging,
+        LOGGING_DISABLED: logging === undefined,
+        LOGGING_OBSERVABILITY_MODE: logging?.observabilityMode ?? true,
+        CONSUMER_PORT: ports.consumer === 0 ? ports.echo : ports.consumer,
       }),
       adminPort: ports.admin,
       readyPorts: [ports.proxy],
@@ -243,9 +330,27 @@ export async function startFrontProxyStack(
       ports,
       workloadKey,
       postgres: pg.info,
+      kafka: kafka === undefined ? undefined : { ...kafka.info, topic, deadLetterTopic },
+      consumerUrl: `http://127.0.0.1:${ports.consumer}`,
       authEnv,
+      async stopKafka() {
+        if (kafka === undefined) throw new Error('logging is off: no Kafka in this stack');
+        await kafka.stopBroker();
+      },
+      async startKafka() {
+        if (kafka === undefined) throw new Error('logging is off: no Kafka in this stack');
+        await kafka.startBroker();
+      },
       async stopPart(name) {
         await started.get(name)?.stop();
+        started.delete(name);
+      },
+      async killPart(name) {
+        const part = started.get(name) as Started<{ pid?: number }> | undefined;
+        const pid = part?.info.pid;
+        if (part === undefined || pid === undefined) return;
+        process.kill(pid, 'SIGKILL');
+        await part.stop();
         started.delete(name);
       },
       async startPart(name) {

@@ -25,6 +25,10 @@ describe('front-proxy.yaml', () => {
     ECHO_PORT: 7100,
     AUTHN_PROCESSOR_PORT: 9001,
     IDEMPOTENCY_PROCESSOR_PORT: 9002,
+    LOGGING_PROCESSOR_PORT: 9003,
+    LOGGING_DISABLED: false,
+    LOGGING_OBSERVABILITY_MODE: true,
+    CONSUMER_PORT: 7300,
   });
   const doc = parse(yaml) as {
     static_resources: { listeners: { filter_chains: { filters: { typed_config: any }[] }[] }[] };
@@ -35,14 +39,28 @@ describe('front-proxy.yaml', () => {
     expect(yaml).not.toMatch(/\{\{/);
   });
 
-  it('runs authn as a fail-closed, headers-only ext_proc filter before the router', () => {
+  it('runs logging first (never blocking), then authn fail-closed, headers-only, before the router', () => {
     const names = hcm.http_filters.map((f: { name: string }) => f.name);
     expect(names).toEqual([
+      'envoy.filters.http.ext_proc.logging',
       'envoy.filters.http.ext_proc.authn',
       'envoy.filters.http.ext_proc.idempotency',
       'envoy.filters.http.router',
     ]);
-    const authn = hcm.http_filters[0].typed_config;
+    const logging = hcm.http_filters[0];
+    expect(logging.disabled).toBe(false);
+    expect(logging.typed_config.failure_mode_allow).toBe(true);
+    expect(logging.typed_config.observability_mode).toBe(true);
+    expect(logging.typed_config.metadata_options.forwarding_namespaces.untyped).toEqual([
+      'edge.authn',
+    ]);
+    expect(logging.typed_config.processing_mode).toMatchObject({
+      request_header_mode: 'SEND',
+      response_header_mode: 'SEND',
+      request_body_mode: 'NONE',
+      response_body_mode: 'NONE',
+    });
+    const authn = hcm.http_filters[1].typed_config;
     expect(authn.failure_mode_allow).toBe(false);
     expect(authn.processing_mode).toMatchObject({
       request_header_mode: 'SEND',

@@ -12,6 +12,12 @@ export type FrontProxyVars = {
   ECHO_PORT: number;
   AUTHN_PROCESSOR_PORT: number;
   IDEMPOTENCY_PROCESSOR_PORT: number;
+  LOGGING_PROCESSOR_PORT: number;
+  /** `true` leaves the logging filter out of the chain (benchmarks of authn alone). */
+  LOGGING_DISABLED: boolean;
+  /** `true`: Envoy sends to the logging processor without waiting for its answers. */
+  LOGGING_OBSERVABILITY_MODE: boolean;
+  CONSUMER_PORT: number;
 };
 
 /** A workload's sidecar: inbound listener → Wasm header filter → the app (see sidecar.yaml). */
@@ -35,7 +41,10 @@ interface VarsByConfig {
 const PLACEHOLDER = /\{\{([A-Z0-9_]+)\}\}/g;
 
 /** Fills `{{NAME}}` placeholders. Every placeholder must have a value; extras are an error too. */
-export function renderTemplate(template: string, vars: Record<string, string | number>): string {
+export function renderTemplate(
+  template: string,
+  vars: Record<string, string | number | boolean>,
+): string {
   const used = new Set<string>();
   const missing = new Set<string>();
   const out = template.replace(PLACEHOLDER, (_m, name: string) => {
