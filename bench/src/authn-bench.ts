@@ -105,6 +105,7 @@ async function main(): Promise<void> {
         AUTHN_PROCESSOR_PORT: stack.ports.authn,
         IDEMPOTENCY_PROCESSOR_PORT: stack.ports.idempotency,
         LOGGING_PROCESSOR_PORT: stack.ports.authn,
+        LOGGING_ACCESS_LOG_PORT: stack.ports.authn,
         LOGGING_DISABLED: true,
         LOGGING_OBSERVABILITY_MODE: true,
         CONSUMER_PORT: stack.ports.echo,

@@ -93,6 +93,8 @@ export interface FrontProxyStack {
     /** 0 when logging is off. */
     logging: number;
     loggingMetrics: number;
+    /** The logging processor's gRPC access log service. */
+    loggingAccessLog: number;
     consumer: number;
   };
   workloadKey: WorkloadKey;
@@ -109,6 +111,8 @@ export interface FrontProxyStack {
   /** Stops and restarts one part (e.g. to take the auth service down). */
   stopPart(name: StackPart): Promise<void>;
   startPart(name: StackPart): Promise<void>;
+  /** The process id of a running Node part (CPU accounting in tests and benchmarks). */
+  pidOf(name: StackPart): number | undefined;
   /** SIGKILLs a part (no graceful shutdown), e.g. the consumer mid-batch. */
   killPart(name: StackPart): Promise<void>;
   stop(): Promise<void>;
@@ -154,6 +158,7 @@ export async function startFrontProxyStack(
       headerProvider: await freePort(),
       logging: 0,
       loggingMetrics: 0,
+      loggingAccessLog: 0,
       consumer: 0,
     };
     const logging = opts.logging === false ? undefined : (opts.logging ?? {});
@@ -165,6 +170,7 @@ export async function startFrontProxyStack(
       started.set('kafka', kafka);
       ports.logging = await freePort();
       ports.loggingMetrics = await freePort();
+      ports.loggingAccessLog = await freePort();
       if (logging.consumer !== false) ports.consumer = await freePort();
     }
     const brokers = kafka?.info.brokers.join(',') ?? '';
@@ -243,12 +249,13 @@ export async function startFrontProxyStack(
           env: {
             GRPC_PORT: String(ports.logging),
             METRICS_PORT: String(ports.loggingMetrics),
+            ACCESS_LOG_PORT: String(ports.loggingAccessLog),
             KAFKA_BROKERS: brokers,
             KAFKA_TOPIC: topic,
             LOG_LEVEL: 'warn',
             ...logging?.processorEnv,
           },
-          readyPorts: [ports.logging],
+          readyPorts: [ports.logging, ports.loggingAccessLog],
           readyUrl: `http://127.0.0.1:${ports.loggingMetrics}/health`,
         }),
       consumer: () =>
@@ -314,6 +321,8 @@ export async function startFrontProxyStack(
         IDEMPOTENCY_PROCESSOR_PORT: ports.idempotency,
         // With logging off the filter is left out of the chain; its cluster is never used.
         LOGGING_PROCESSOR_PORT: ports.logging === 0 ? ports.authn : ports.logging,
+        LOGGING_ACCESS_LOG_PORT:
+          ports.loggingAccessLog === 0 ? ports.authn : ports.loggingAccessLog,
         LOGGING_DISABLED: logging === undefined,
         LOGGING_OBSERVABILITY_MODE: logging?.observabilityMode ?? true,
         CONSUMER_PORT: ports.consumer === 0 ? ports.echo : ports.consumer,
@@ -344,6 +353,9 @@ export async function startFrontProxyStack(
       async stopPart(name) {
         await started.get(name)?.stop();
         started.delete(name);
+      },
+      pidOf(name) {
+        return (started.get(name) as Started<{ pid?: number }> | undefined)?.info.pid;
       },
       async killPart(name) {
         const part = started.get(name) as Started<{ pid?: number }> | undefined;

@@ -1,6 +1,7 @@
 // Audit logging end to end: real Envoy front proxy (logging first, observability mode), real
 // authn, echo, logging processor, Kafka and the consumer with Postgres.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { logV1 } from '@edge/protos';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { Client } from 'pg';
@@ -200,25 +201,84 @@ describe('audit log through the front proxy', () => {
     expect((await fetch(`${stack.proxyUrl}/api/v0/logs/records`)).status).toBe(401);
   });
 
-  it('logs refused and unrouted requests too (no tenant)', async () => {
+  it('refused (401, 403), unrouted (404) and Envoy-answered (503) requests: real status, once each', async () => {
     const marker = randomUUID();
     const r401 = await fetch(`${stack.proxyUrl}/api/v0/echo/refused-${marker}`, {
       headers: { authorization: basic(a.key_id, 'wrong-secret') },
     });
     expect(r401.status).toBe(401);
+    // A root key lacks admin:read: authn answers 403.
+    const r403 = await fetch(`${stack.proxyUrl}/api/v0/admin/forbidden-${marker}`, {
+      headers: { authorization: basic(a.key_id, a.secret) },
+    });
+    expect(r403.status).toBe(403);
     const r404 = await fetch(`${stack.proxyUrl}/nowhere-${marker}`);
     expect(r404.status).toBe(404);
-    const rows = await waitFor('records of the 401 and the 404', async () => {
-      const r = await db.query<{ path: string; tenant: string; route: string; status: number }>(
-        'SELECT path, tenant, route, status FROM access_records WHERE path LIKE $1 ORDER BY path',
-        [`%${marker}`],
-      );
-      return r.rows.length === 2 ? r.rows : undefined;
-    });
-    expect(rows.map((r) => [r.path, r.tenant, r.route])).toEqual([
-      [`/api/v0/echo/refused-${marker}`, '', 'api'],
-      [`/nowhere-${marker}`, '', 'no-route'],
+    // The consumer down: Envoy itself answers 503 (connection refused) after authn let it in.
+    await stack.stopPart('consumer');
+    let r503: Response;
+    try {
+      r503 = await fetch(`${stack.proxyUrl}/api/v0/logs/records/unavailable-${marker}`, {
+        headers: { authorization: basic(a.key_id, a.secret) },
+      });
+    } finally {
+      await stack.startPart('consumer');
+    }
+    expect(r503.status).toBe(503);
+    const sizes = [r401, r403, r404, r503].map(async (r) => (await r.arrayBuffer()).byteLength);
+
+    interface FullView extends RecordView {
+      response_size: number;
+      response_code_details: string;
+    }
+    const admin = { 'x-tenant-id': a.tenant, 'x-scopes': 'admin:read' };
+    const view = async (path: string): Promise<FullView> =>
+      waitFor(`the record of ${path} in the query API`, async () => {
+        const res = await fetch(
+          `${stack.consumerUrl}/api/v0/admin/logs/records?path_prefix=${encodeURIComponent(path)}`,
+          { headers: admin },
+        );
+        const page = (await res.json()) as { records: FullView[] };
+        return page.records.length > 0 ? page.records : undefined;
+      }).then((records) => {
+        expect(records, path).toHaveLength(1);
+        return records[0]!;
+      });
+    const got = [
+      await view(`/api/v0/echo/refused-${marker}`),
+      await view(`/api/v0/admin/forbidden-${marker}`),
+      await view(`/nowhere-${marker}`),
+      await view(`/api/v0/logs/records/unavailable-${marker}`),
+    ];
+    expect(got.map((r) => [r.status, r.route])).toEqual([
+      [401, 'api'],
+      [403, 'admin'],
+      [404, 'no-route'],
+      [503, 'logs'],
     ]);
+    const bodySizes = await Promise.all(sizes);
+    expect(got.map((r) => r.response_size)).toEqual(bodySizes);
+    expect(got[0]!.response_code_details).toMatch(/^authn_/);
+    expect(got[1]!.response_code_details).toMatch(/^authn_/);
+    expect(got[2]!.response_code_details).toBe('direct_response');
+    expect(got[3]!.response_code_details).toMatch(/connection|upstream/);
+    // The identity comes from authn's dynamic metadata in the access-log entry.
+    expect(got[0]!.tenant).toBe('');
+    expect(got[3]).toMatchObject({ tenant: a.tenant, key_id: a.key_id });
+    expect(got[3]!.processors).toContain('authn');
+
+    // Published once each: one message per request on the topic. A second copy could only come
+    // from a half published alone after the merge wait (MERGE_WAIT_MS, 3 s): wait past it.
+    await new Promise((r) => setTimeout(r, 4_000));
+    const ids = new Set(got.map((r) => r.request_id));
+    const decode = (m: KafkaMessage) =>
+      m.value === null ? '' : logV1.AccessRecord.decode(m.value).requestId;
+    const msgs = await readTopic(stack.kafka!.topic, (m) => {
+      const seen = new Set(m.map(decode));
+      return [...ids].every((id) => seen.has(id));
+    });
+    const mine = msgs.filter((m) => ids.has(decode(m)));
+    expect(mine).toHaveLength(4);
   });
 
   it('no secret reaches the topic or the table (raw bytes)', async () => {
@@ -298,15 +358,20 @@ describe('audit log through the front proxy', () => {
     let running = true;
     const auth = basic(a.key_id, a.secret);
     const inflight = new Set<Promise<void>>();
+    // Fixed rate: 100 requests/s. A generator stalled by the loaded machine resumes the rate
+    // instead of firing the missed requests at once (a burst of hundreds of requests is not
+    // 100 requests/s, and would only test authn's 1 s message timeout under a stampede).
+    let stalls = 0;
     const load = (async () => {
-      const start = Date.now();
-      let sent = 0;
+      let next = Date.now();
       while (running) {
-        // Fixed rate: 100 requests/s, whatever the latency.
-        const due = start + sent * 10;
-        const wait = due - Date.now();
+        const wait = next - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        sent++;
+        else if (wait < -100) {
+          stalls++;
+          next = Date.now();
+        }
+        next += 10;
         const p = (async () => {
           try {
             const res = await fetch(`${stack.proxyUrl}/api/v0/echo/load`, {
@@ -324,12 +389,32 @@ describe('audit log through the front proxy', () => {
         void p.finally(() => inflight.delete(p));
       }
     })();
+    const cpu = (part: 'logging-processor' | 'authn-processor'): number => {
+      const pid = stack.pidOf(part);
+      if (pid === undefined) return NaN;
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100;
+    };
     await new Promise((r) => setTimeout(r, 2_000));
     await stack.stopKafka();
     const stoppedAt = Date.now() - t0;
+    const cpu0 = { logging: cpu('logging-processor'), authn: cpu('authn-processor') };
     await new Promise((r) => setTimeout(r, 60_000));
+    const cpu1 = { logging: cpu('logging-processor'), authn: cpu('authn-processor') };
     await stack.startKafka();
-    console.log(`Kafka down from +${stoppedAt} ms to +${Date.now() - t0} ms`);
+    const metricsDown = await (
+      await fetch(`http://127.0.0.1:${stack.ports.loggingMetrics}/metrics`)
+    ).text();
+    console.log(
+      `Kafka down from +${stoppedAt} ms to +${Date.now() - t0} ms; CPU s during the 60 s outage: ` +
+        `logging-processor ${(cpu1.logging - cpu0.logging).toFixed(2)}, ` +
+        `authn-processor ${(cpu1.authn - cpu0.authn).toFixed(2)}; generator stalls: ${stalls}; ` +
+        `${/^logging_records_buffered (\d+)/m.exec(metricsDown)?.[1] ?? '?'} records buffered`,
+    );
+    // While Kafka was down nothing was published and the records waited in the buffer.
+    expect(Number(/^logging_records_buffered (\d+)/m.exec(metricsDown)?.[1])).toBeGreaterThan(
+      1_000,
+    );
     await new Promise((r) => setTimeout(r, 3_000));
     running = false;
     await load;

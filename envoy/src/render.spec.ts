@@ -26,6 +26,7 @@ describe('front-proxy.yaml', () => {
     AUTHN_PROCESSOR_PORT: 9001,
     IDEMPOTENCY_PROCESSOR_PORT: 9002,
     LOGGING_PROCESSOR_PORT: 9003,
+    LOGGING_ACCESS_LOG_PORT: 9203,
     LOGGING_DISABLED: false,
     LOGGING_OBSERVABILITY_MODE: true,
     CONSUMER_PORT: 7300,
@@ -67,6 +68,24 @@ describe('front-proxy.yaml', () => {
       response_header_mode: 'SKIP',
       request_body_mode: 'NONE',
       response_body_mode: 'NONE',
+    });
+  });
+
+  it('sends the access-log entries of local replies only to the logging processor (gRPC ALS)', () => {
+    const als = hcm.access_log.find(
+      (l: { name: string }) => l.name === 'envoy.access_loggers.http_grpc',
+    );
+    expect(als.typed_config.common_config.grpc_service.envoy_grpc.cluster_name).toBe(
+      'logging_access_log',
+    );
+    expect(als.filter.extension_filter.typed_config.expression).toBe(
+      "!false && response.code_details != 'via_upstream'",
+    );
+    const cluster = parse(yaml).static_resources.clusters.find(
+      (c: { name: string }) => c.name === 'logging_access_log',
+    );
+    expect(cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address).toEqual({
+      socket_address: { address: '127.0.0.1', port_value: 9203 },
     });
   });
 

@@ -13,6 +13,8 @@ export type FrontProxyVars = {
   AUTHN_PROCESSOR_PORT: number;
   IDEMPOTENCY_PROCESSOR_PORT: number;
   LOGGING_PROCESSOR_PORT: number;
+  /** The logging processor's gRPC access log service (audit records of local replies). */
+  LOGGING_ACCESS_LOG_PORT: number;
   /** `true` leaves the logging filter out of the chain (benchmarks of authn alone). */
   LOGGING_DISABLED: boolean;
   /** `true`: Envoy sends to the logging processor without waiting for its answers. */

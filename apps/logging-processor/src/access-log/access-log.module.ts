@@ -2,10 +2,15 @@ import { Module } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { LoggingMetrics } from '../metrics/logging.metrics';
 import { KafkaPublisher } from '../publisher/kafka-publisher.service';
-import { AccessLogProcessor, RECORD_COUNTER } from './access-log.processor';
+import { MERGE_COUNTERS, type MergeCounters, RecordMerger } from '../record/record-merger';
+import { AccessLogServiceServer } from './access-log-service.server';
+import { AccessLogProcessor } from './access-log.processor';
 import { RECORD_SINK } from './record-sink';
 
-/** The processor, the Kafka publisher it hands records to, and their metrics. */
+/**
+ * The processor, Envoy's access-log service, the merger that makes one record per request from
+ * both, the Kafka publisher it hands records to, and their metrics.
+ */
 @Module({
   providers: [
     KafkaPublisher,
@@ -20,12 +25,17 @@ import { RECORD_SINK } from './record-sink';
       },
     },
     {
-      provide: RECORD_COUNTER,
+      provide: MERGE_COUNTERS,
       inject: [LoggingMetrics],
-      useFactory: (m: LoggingMetrics) => m.recorded,
+      useFactory: (m: LoggingMetrics): MergeCounters => ({
+        recorded: (source) => m.recorded.labels(source).inc(),
+        late: (source) => m.lateHalves.labels(source).inc(),
+      }),
     },
+    RecordMerger,
+    AccessLogServiceServer,
     AccessLogProcessor,
   ],
-  exports: [AccessLogProcessor, KafkaPublisher, RECORD_SINK, RECORD_COUNTER, LoggingMetrics],
+  exports: [AccessLogProcessor, KafkaPublisher, RECORD_SINK, LoggingMetrics, RecordMerger],
 })
 export class AccessLogModule {}

@@ -4,22 +4,25 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '@edge/processor-core';
 import { loadLoggingProcessorConfig } from '../config/logging-processor.config';
 import { type PendingRecord } from '../publisher/record-buffer';
+import { RecordMerger } from '../record/record-merger';
 import { AccessLogProcessor } from './access-log.processor';
 
 function setup(env: Record<string, string> = {}) {
   const published: PendingRecord[] = [];
   let now = 1_000_000;
   const clock = { now: () => now, monotonic: () => now };
-  const p = new AccessLogProcessor(
-    loadLoggingProcessorConfig(env),
+  const config = loadLoggingProcessorConfig(env);
+  const merger = new RecordMerger(
+    config,
     { publish: (r) => published.push(r) },
-    { inc: () => undefined },
+    { recorded: () => undefined, late: () => undefined },
     clock,
     silentLogger,
   );
+  const p = new AccessLogProcessor(config, merger, clock, silentLogger);
   const advance = (ms: number) => (now += ms);
   const decoded = () => published.map((r) => logV1.AccessRecord.decode(r.value));
-  return { p, published, advance, decoded };
+  return { p, merger, published, advance, decoded };
 }
 
 describe('AccessLogProcessor', () => {
@@ -86,10 +89,13 @@ describe('AccessLogProcessor', () => {
   });
 
   it('still publishes once when the stream ends before a response (local reply, client gone)', async () => {
-    const { p, published, decoded } = setup();
+    const { p, merger, published, decoded } = setup();
     const h = createHarness(p);
     await h.requestHeaders({ ':method': 'GET', ':path': '/x', 'x-request-id': 'rid-2' });
     h.end();
+    // It waits for Envoy's access-log entry of that local reply; none comes: out alone.
+    expect(published).toHaveLength(0);
+    merger.close();
     expect(published).toHaveLength(1);
     expect(decoded()[0]).toMatchObject({ requestId: 'rid-2', status: 0, tenant: '' });
     expect(published[0]!.key).toBe('');

@@ -13,15 +13,9 @@ import {
 } from '../config/logging-processor.config';
 import { readAuthnIdentity } from '../identity/authn-identity';
 import { LOGGER, type Logger } from '../logging/logger';
-import {
-  AccessRecordBuilder,
-  BodyCapture,
-  encodeRecord,
-  HeaderSelection,
-} from '../record/access-record.builder';
-import { Redactor } from '../record/redaction';
-import { RECORD_SINK } from './record-sink';
-import { type RecordSink } from '../publisher/kafka-publisher.service';
+import { BodyCapture } from '../record/access-record.builder';
+import { processorsThatRan } from '../record/processors';
+import { RecordMerger } from '../record/record-merger';
 
 export interface AccessLogState {
   startMs: number;
@@ -31,20 +25,15 @@ export interface AccessLogState {
   emitted: boolean;
 }
 
-/** What `recorded` counts (wired to the Prometheus counter by the module). */
-export interface RecordCounter {
-  inc(): void;
-}
-
-export const RECORD_COUNTER = Symbol('RECORD_COUNTER');
-
 /**
  * The logging ext_proc processor. It never changes a request and never answers one: it
  * collects the request line and headers, then the response headers (and, when configured,
- * bodies up to LOG_BODY_MAX_BYTES), and hands one redacted, encoded record per request to the
- * publisher. It sits first in the front proxy's filter chain so it also sees the local replies
- * of later filters (authn's 401/403) and of Envoy itself (no route, upstream down), and reads
- * the identity from the `edge.authn` dynamic metadata forwarded with the response headers.
+ * bodies up to LOG_BODY_MAX_BYTES), and hands what it collected to the RecordMerger, which
+ * publishes one redacted, encoded record per request. It sits first in the front proxy's filter
+ * chain and reads the identity from the `edge.authn` dynamic metadata forwarded with the
+ * response headers. Envoy never shows it the response of a local reply (authn's 401/403,
+ * Envoy's 404/5xx): that stream ends without a response phase, and the merger completes its
+ * record from Envoy's access-log entry (apps/logging-processor README).
  */
 @Injectable()
 export class AccessLogProcessor extends BaseProcessor<AccessLogState> {
@@ -53,14 +42,12 @@ export class AccessLogProcessor extends BaseProcessor<AccessLogState> {
   /** A bug here must never fail a request: let it through. */
   readonly errorPolicy = 'continue' as const;
 
-  private readonly builder: AccessRecordBuilder;
   private readonly bodyMax: number;
   private readonly known: ReadonlySet<string>;
 
   constructor(
     @Inject(LOGGING_PROCESSOR_CONFIG) config: LoggingProcessorConfig,
-    @Inject(RECORD_SINK) private readonly sink: RecordSink,
-    @Inject(RECORD_COUNTER) private readonly recorded: RecordCounter,
+    @Inject(RecordMerger) private readonly merger: RecordMerger,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -75,11 +62,6 @@ export class AccessLogProcessor extends BaseProcessor<AccessLogState> {
       requestBody: bodies ? 'streamed' : 'none',
       responseBody: bodies ? 'streamed' : 'none',
     };
-    this.builder = new AccessRecordBuilder(
-      new Redactor(config.REDACT_HEADERS, config.REDACT_FIELDS),
-      new HeaderSelection(config.LOG_REQUEST_HEADERS),
-      new HeaderSelection(config.LOG_RESPONSE_HEADERS),
-    );
     this.known = new Set(config.KNOWN_PROCESSORS);
   }
 
@@ -126,59 +108,42 @@ export class AccessLogProcessor extends BaseProcessor<AccessLogState> {
     try {
       const identity = readAuthnIdentity(ctx.metadataContext);
       const details = str(ctx.attribute('response.code_details'));
-      const record = this.builder.build({
-        requestId: ctx.requestId,
-        startMs: s.startMs,
-        endMs: this.clock.now(),
-        durationUs: (this.clock.monotonic() - s.startMono) * 1000,
-        method: ctx.method,
-        scheme: ctx.scheme,
-        authority: ctx.authority,
-        rawPath: ctx.path,
-        clientAddress: str(ctx.attribute('source.address')),
-        status: ctx.status,
-        requestHeaders: ctx.requestHeaders,
-        responseHeaders: ctx.responseHeaders,
-        identity,
-        route: str(ctx.attribute('xds.route_name')),
-        responseCodeDetails: details,
-        processors: this.processorsThatRan(ctx, details, identity !== undefined),
-        requestBody: s.requestBody,
-        responseBody: s.responseBody,
-      });
-      this.recorded.inc();
-      this.sink.publish({ key: record.tenant, value: encodeRecord(record) });
+      const sawResponse = ctx.responseHeaders !== undefined;
+      this.merger.fromExtProc(
+        {
+          requestId: ctx.requestId,
+          startMs: s.startMs,
+          endMs: this.clock.now(),
+          durationUs: (this.clock.monotonic() - s.startMono) * 1000,
+          method: ctx.method,
+          scheme: ctx.scheme,
+          authority: ctx.authority,
+          rawPath: ctx.path,
+          clientAddress: str(ctx.attribute('source.address')),
+          status: sawResponse ? ctx.status : 0,
+          requestHeaders: ctx.requestHeaders,
+          responseHeaders: ctx.responseHeaders,
+          identity,
+          route: str(ctx.attribute('xds.route_name')),
+          responseCodeDetails: details,
+          processors: processorsThatRan(
+            this.known,
+            ctx.metadataContext,
+            details,
+            identity !== undefined,
+            ctx.responseHeaders?.get('x-ext-procs-applied'),
+          ),
+          requestBody: s.requestBody,
+          responseBody: s.responseBody,
+        },
+        sawResponse,
+      );
     } catch (err) {
       this.logger.error(
         { event: 'record_failed', request_id: ctx.requestId, err: (err as Error).message },
-        'could not build an audit record',
+        'could not collect an audit record',
       );
     }
-  }
-
-  /**
-   * `logging` itself, then processors recognised from their dynamic metadata (`edge.<name>`),
-   * from Envoy's response code details (`<name>_<Code>`, set on their immediate responses) and
-   * from the `x-ext-procs-applied` response header processor-core can add.
-   */
-  private processorsThatRan(
-    ctx: StreamContext<AccessLogState>,
-    details: string,
-    authenticated: boolean,
-  ): string[] {
-    const out = [this.name];
-    const add = (n: string) => {
-      if (n !== '' && !out.includes(n)) out.push(n);
-    };
-    if (authenticated) add('authn');
-    for (const ns of Object.keys(ctx.metadataContext)) {
-      if (ns.startsWith('edge.') && this.known.has(ns.slice(5))) add(ns.slice(5));
-    }
-    const m = /^([a-z][a-z0-9-]*)_/.exec(details);
-    if (m !== null && this.known.has(m[1]!)) add(m[1]!);
-    const applied = ctx.responseHeaders?.get('x-ext-procs-applied');
-    if (applied !== undefined) for (const n of applied.split(',')) add(n.trim());
-    return out;
   }
 }
 

@@ -25,6 +25,18 @@ export const loggingProcessorConfigSchema = z.object({
   /** ext_proc gRPC listener (Envoy's `logging_processor` cluster points here). */
   GRPC_HOST: env.host(),
   GRPC_PORT: env.port(9003),
+  /**
+   * gRPC access log service (envoy.service.accesslog.v3, Envoy's `logging_access_log`
+   * cluster): Envoy's entries for local replies, whose responses ext_proc never sees. 0 = off.
+   */
+  ACCESS_LOG_PORT: env.port(9203),
+  /**
+   * How long one half of a request's record (the ext_proc record without a response, or an
+   * access-log entry) waits for the other half before it is published alone.
+   */
+  MERGE_WAIT_MS: int(3_000, 0, 60_000),
+  /** Halves held at once; beyond, a new half is published alone at once (never dropped). */
+  MERGE_MAX_PENDING: int(50_000, 1, 1_000_000),
   /** GET /metrics (Prometheus) and GET /health; 0 disables the listener. */
   METRICS_PORT: env.port(9103),
   LOG_LEVEL: env.logLevel(),

@@ -13,13 +13,21 @@ export class LoggingMetrics {
   readonly dropped: Counter<'reason'>;
   readonly publishFailures: Counter;
   readonly publishLatency: Histogram;
-  readonly recorded: Counter;
+  readonly recorded: Counter<'source'>;
+  readonly lateHalves: Counter<'source'>;
 
   constructor(registry: Registry, stats: () => PublisherStats) {
     const registers = [registry];
     this.recorded = new Counter({
       name: 'logging_records_total',
-      help: 'Records built (one per request seen)',
+      help: 'Records built (one per request), by source: ext_proc alone, access_log alone (a request the filter never saw), or merged (a local reply)',
+      labelNames: ['source'],
+      registers,
+    });
+    this.lateHalves = new Counter({
+      name: 'logging_late_halves_total',
+      help: 'An ext_proc record or access-log entry that came after its request was published (ignored: never published twice)',
+      labelNames: ['source'],
       registers,
     });
     this.published = new Counter({

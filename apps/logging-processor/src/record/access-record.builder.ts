@@ -77,6 +77,9 @@ export interface CollectedRequest {
   processors: string[];
   requestBody: BodyCapture | undefined;
   responseBody: BodyCapture | undefined;
+  /** Body bytes Envoy counted (access log); else the content-length header is used. */
+  requestSize?: number;
+  responseSize?: number;
 }
 
 function contentLength(h: Headers | undefined): number {
@@ -117,8 +120,8 @@ export class AccessRecordBuilder {
       query: this.redactor.query(query),
       clientAddress: c.clientAddress,
       status: c.status,
-      requestSize: contentLength(c.requestHeaders),
-      responseSize: contentLength(c.responseHeaders),
+      requestSize: c.requestSize ?? contentLength(c.requestHeaders),
+      responseSize: c.responseSize ?? contentLength(c.responseHeaders),
       requestHeaders: this.requestHeaders.pick(c.requestHeaders, this.redactor),
       responseHeaders: this.responseHeaders.pick(c.responseHeaders, this.redactor),
       tenant: c.identity?.tenant ?? '',
