@@ -41,7 +41,7 @@ const GROUPS: [string, RegExp][] = [
   ['echo', /echo\/dist\/main\.js/],
   ['kafka', /kafka\.Kafka/],
   ['consumer', /consumer\/dist\/main\.js/],
-  ['postgres', /(^|\/)postgres(\0|$)/],
+  ['postgres', /(^|\/)postgres(\0|:|$)|^postgres: /],
 ];
 
 interface Target {
@@ -57,6 +57,8 @@ interface Row {
   cpuUs: Map<string, number>;
   loggingStreams: number;
   authnStreams: number;
+  /** Records the logging processor built per completed request (1.00: every request logged). */
+  recordsPerRequest: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -134,15 +136,20 @@ async function main(): Promise<void> {
     // The records of the load rows pile up in Kafka while the consumer is stopped.
     await stack.stopPart('consumer');
 
+    const loggingMetrics = `http://127.0.0.1:${stack.ports.loggingMetrics}/metrics`;
     const rows: Row[] = [];
     for (const t of targets) {
       const url = t.base + PATH;
       await wrk(bin, url, WARMUP, CONNECTIONS, { headers });
+      await sleep(1_500); // the warm-up's last records (observability mode: sent after the answer)
       const c0 = groupCpuSeconds(GROUPS);
       const e0 = await envoyCounters(t.admin, '');
+      const rec0 = await metric(loggingMetrics, 'logging_records_total');
       const r = await wrk(bin, url, DURATION, CONNECTIONS, { headers });
       const c1 = groupCpuSeconds(GROUPS);
       const e1 = await envoyCounters(t.admin, '');
+      await sleep(1_500);
+      const rec1 = await metric(loggingMetrics, 'logging_records_total');
       const d = (k: string): number => (e1.get(k) ?? 0) - (e0.get(k) ?? 0);
       const completed = d('http.front.downstream_rq_completed');
       const cpuUs = new Map<string, number>();
@@ -153,6 +160,7 @@ async function main(): Promise<void> {
         cpuUs,
         loggingStreams: d('cluster.logging_processor.upstream_rq_total') / completed,
         authnStreams: d('cluster.authn_processor.upstream_rq_total') / completed,
+        recordsPerRequest: (rec1 - rec0) / completed,
       });
     }
 
@@ -165,7 +173,6 @@ async function main(): Promise<void> {
     }
 
     // The consumer on the backlog: records/s stored, sustained, and its CPU per record.
-    const loggingMetrics = `http://127.0.0.1:${stack.ports.loggingMetrics}/metrics`;
     const published = await metric(loggingMetrics, 'logging_records_published_total');
     const buffered = await metric(loggingMetrics, 'logging_records_buffered');
     await stack.startPart('consumer');
@@ -201,13 +208,13 @@ async function main(): Promise<void> {
       `load: wrk -t1 -c${CONNECTIONS} GET ${PATH} (HTTP Basic, key cache warm), ${DURATION}s per row after ${WARMUP}s warm-up; idempotency disabled on every route of all four Envoys\n`,
     );
     console.log(
-      '| scenario | requests/s | p50 ms | p99 ms | ratio to Envoy alone | ratio to authn alone | non-2xx | logging streams/request | CPU µs/request: envoy | authn | logging | kafka | echo |',
+      '| scenario | requests/s | p50 ms | p99 ms | ratio to Envoy alone | ratio to authn alone | non-2xx | logging streams/request | records/request | CPU µs/request: envoy | authn | logging | kafka | echo |',
     );
-    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     const us = (row: Row, g: string): string => row.cpuUs.get(g)!.toFixed(0);
     for (const row of rows) {
       console.log(
-        `| ${row.name} | ${row.r.rps.toFixed(0)} | ${row.r.p50ms.toFixed(3)} | ${row.r.p99ms.toFixed(3)} | ${(row.r.rps / rows[0]!.r.rps).toFixed(2)} | ${(row.r.rps / rows[1]!.r.rps).toFixed(2)} | ${row.r.errors} | ${row.loggingStreams.toFixed(2)} | ${us(row, 'envoy')} | ${us(row, 'authn')} | ${us(row, 'logging')} | ${us(row, 'kafka')} | ${us(row, 'echo')} |`,
+        `| ${row.name} | ${row.r.rps.toFixed(0)} | ${row.r.p50ms.toFixed(3)} | ${row.r.p99ms.toFixed(3)} | ${(row.r.rps / rows[0]!.r.rps).toFixed(2)} | ${(row.r.rps / rows[1]!.r.rps).toFixed(2)} | ${row.r.errors} | ${row.loggingStreams.toFixed(2)} | ${row.recordsPerRequest.toFixed(2)} | ${us(row, 'envoy')} | ${us(row, 'authn')} | ${us(row, 'logging')} | ${us(row, 'kafka')} | ${us(row, 'echo')} |`,
       );
     }
     console.log(
@@ -228,8 +235,8 @@ async function main(): Promise<void> {
       `\nconsumer: ${stored} records of the backlog stored in ${seconds.toFixed(1)} s = ${(stored / seconds).toFixed(0)} records/s sustained (logging processor: ${published} published, ${buffered} still buffered when the consumer started); CPU µs per record: consumer ${cpuPerRecord('consumer').toFixed(0)}, postgres ${cpuPerRecord('postgres').toFixed(0)}, kafka ${cpuPerRecord('kafka').toFixed(0)}`,
     );
     if (rows.some((r) => r.r.errors > 0)) console.log('\nWARNING: non-2xx responses in a row');
-    if (rows[2]!.loggingStreams < 0.99 || rows[1]!.loggingStreams !== 0) {
-      console.log('\nWARNING: logging streams per request not as expected');
+    if (rows.slice(2).some((r) => r.loggingStreams < 0.99 || r.recordsPerRequest < 0.99)) {
+      console.log('\nWARNING: a logging row did not log every request');
     }
     if (rows.some((r, i) => i > 0 && r.authnStreams < 0.99)) {
       console.log('\nWARNING: authn did not run on every request of an authn row');

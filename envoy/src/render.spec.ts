@@ -89,6 +89,14 @@ describe('front-proxy.yaml', () => {
     });
   });
 
+  it("lets the logging processor's cluster hold a stream per request for deferred_close_timeout", () => {
+    const cluster = parse(yaml).static_resources.clusters.find(
+      (c: { name: string }) => c.name === 'logging_processor',
+    );
+    // Envoy's default (1024 concurrent) would leave requests unlogged above ~1,000 requests/s.
+    expect(cluster.circuit_breakers.thresholds[0].max_requests).toBeGreaterThanOrEqual(100_000);
+  });
+
   it('keeps the admin interface on loopback', () => {
     expect(parse(yaml).admin.address.socket_address.address).toBe('127.0.0.1');
   });
