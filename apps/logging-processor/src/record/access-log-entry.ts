@@ -39,6 +39,8 @@ function headersOf(map: Readonly<Record<string, string>> | undefined): Headers |
 /** What Envoy's access log tells about a request, plus its dynamic metadata (for `processors`). */
 export interface AccessLogFacts {
   collected: CollectedRequest;
+  /** No x-request-id: no ext_proc half can match it. */
+  unpaired: boolean;
   metadata: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
@@ -46,13 +48,16 @@ export interface AccessLogFacts {
  * One HTTP access-log entry (envoy.data.accesslog.v3) as a collected request: the request line,
  * the status, sizes and response code details Envoy recorded, the response headers it was
  * configured to log, and the identity from the dynamic metadata it carries
- * (`common_properties.metadata`). Undefined without a request id (nothing to merge or key on).
+ * (`common_properties.metadata`). Undefined without a request id or stream id (nothing to key on).
  */
 export function factsFromAccessLog(entry: Entry): AccessLogFacts | undefined {
   const common = entry.commonProperties;
   const req = entry.request;
   const res = entry.response;
-  const requestId = req?.requestId ?? '';
+  // A request Envoy refused before giving it an x-request-id (a malformed request) has no
+  // ext_proc half to pair with: it is keyed by Envoy's stream id instead and goes out alone.
+  const streamId = common?.streamId ?? '';
+  const requestId = req?.requestId || (streamId === '' ? '' : `envoy-stream-${streamId}`);
   if (requestId === '') return undefined;
   const metadata = (common?.metadata?.filterMetadata ?? {}) as Record<
     string,
@@ -62,6 +67,7 @@ export function factsFromAccessLog(entry: Entry): AccessLogFacts | undefined {
   const total = durationMs(common?.duration) ?? durationMs(common?.timeToLastDownstreamTxByte) ?? 0;
   return {
     metadata,
+    unpaired: !req?.requestId,
     collected: {
       requestId,
       startMs,

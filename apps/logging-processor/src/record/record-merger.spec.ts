@@ -165,6 +165,15 @@ describe('RecordMerger', () => {
     expect(decoded()[0]).toMatchObject({ requestId: 'r5', status: 0 });
   });
 
+  it('an entry without x-request-id (refused before Envoy set one) goes out at once, keyed by stream id', () => {
+    const { merger, published, decoded } = setup();
+    const e = entry('', 400, 'codec_error');
+    e.commonProperties!.streamId = '1234';
+    merger.fromAccessLog(e);
+    expect(published).toHaveLength(1);
+    expect(decoded()[0]).toMatchObject({ requestId: 'envoy-stream-1234', status: 400 });
+  });
+
   it('close() publishes every waiting half', () => {
     const { merger, published } = setup();
     merger.fromExtProc(ext('r6'), false);

@@ -123,6 +123,10 @@ export class RecordMerger {
       this.counters.late('access_log');
       return;
     }
+    if (facts.unpaired) {
+      this.emit(c, 'access_log');
+      return;
+    }
     const other = this.pending.get(id);
     if (other !== undefined && other.source === 'ext_proc') {
       this.pending.delete(id);
