@@ -119,6 +119,8 @@ async function main(): Promise<void> {
     authnEnv: prof,
     envoyConcurrency: ENVOY_CONCURRENCY,
     envoyVars: UNLIMITED_CLIENT,
+    // authn alone: the audit-logging parts are measured by bench:logging.
+    logging: false,
   });
   let alone: Started<EnvoyInfo> | undefined;
   try {
@@ -133,6 +135,11 @@ async function main(): Promise<void> {
         AUTHN_PROCESSOR_PORT: stack.ports.authn,
         IDEMPOTENCY_PROCESSOR_PORT: stack.ports.idempotency,
         ...UNLIMITED_CLIENT,
+        LOGGING_PROCESSOR_PORT: stack.ports.authn,
+        LOGGING_ACCESS_LOG_PORT: stack.ports.authn,
+        LOGGING_DISABLED: true,
+        LOGGING_OBSERVABILITY_MODE: true,
+        CONSUMER_PORT: stack.ports.echo,
       }),
     );
     alone = await infraBackend().envoy({

@@ -65,3 +65,48 @@ export function descendantPid(re: RegExp): number {
   }
   throw new Error(`no descendant process matches ${String(re)}`);
 }
+
+/** Every process below `root` (children, grandchildren, ...). */
+export function descendants(root: number = process.pid): number[] {
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(d));
+      children.set(ppid, list);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    for (const c of children.get(stack.pop()!) ?? []) {
+      out.push(c);
+      stack.push(c);
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds so far of each group of this process's descendants, a group being the processes
+ * whose command line matches its pattern (e.g. `['authn', /authn-processor\/dist\/main\.js/]`).
+ */
+export function groupCpuSeconds(groups: readonly [string, RegExp][]): Map<string, number> {
+  const out = new Map<string, number>(groups.map(([g]) => [g, 0]));
+  for (const pid of descendants()) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const group = groups.find(([, re]) => re.test(cmd))?.[0];
+      if (group === undefined) continue;
+      out.set(group, out.get(group)! + procCpuSeconds(pid));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}

@@ -4,12 +4,12 @@
 // disabled on every route ("authn alone") and with every ext_proc filter disabled ("Envoy
 // alone"): GET, POST without a key, POST with a fresh key per request, POST replayed. Load from a
 // separate process at 127.0.0.1 (wrk); CPU per request from /proc for each of our processes.
-import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { startFrontProxyStack } from '@edge/e2e';
 import { renderEnvoyConfig } from '@edge/envoy-config';
 import { freePort, infraBackend, type EnvoyInfo, type Started } from '@edge/testkit';
 import { withoutExtProc } from './authn-envoy-alone';
+import { groupCpuSeconds } from './cpu';
 import {
   envoyCounters,
   UNLIMITED_CLIENT,
@@ -34,49 +34,7 @@ const GROUPS: [string, RegExp][] = [
   ['redis', /redis-server/],
 ];
 
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(d));
-      children.set(ppid, list);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const out: number[] = [];
-  const stack = [root];
-  while (stack.length > 0) {
-    for (const c of children.get(stack.pop()!) ?? []) {
-      out.push(c);
-      stack.push(c);
-    }
-  }
-  return out;
-}
-
-/** CPU seconds so far of each group (all processes of ours in it). */
-function groupCpu(): Map<string, number> {
-  const tick = 100; // USER_HZ
-  const out = new Map<string, number>(GROUPS.map(([g]) => [g, 0]));
-  for (const pid of descendants(process.pid)) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      const group = GROUPS.find(([, re]) => re.test(cmd))?.[0];
-      if (group === undefined) continue;
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      out.set(group, out.get(group)! + (Number(fields[11]) + Number(fields[12])) / tick);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
+const groupCpu = (): Map<string, number> => groupCpuSeconds(GROUPS);
 
 interface Row {
   name: string;
@@ -105,7 +63,12 @@ end
 async function main(): Promise<void> {
   const bin = wrkBin();
   if (bin === undefined) throw new Error('wrk is missing: run scripts/infra/setup.sh');
-  const stack = await startFrontProxyStack({ envoyConcurrency: 1, envoyVars: UNLIMITED_CLIENT });
+  // Idempotency without audit logging: the logging parts are measured by bench:logging.
+  const stack = await startFrontProxyStack({
+    envoyConcurrency: 1,
+    envoyVars: UNLIMITED_CLIENT,
+    logging: false,
+  });
   const extra: Started<EnvoyInfo>[] = [];
   try {
     const render = (port: number, admin: number) =>
@@ -117,6 +80,11 @@ async function main(): Promise<void> {
         AUTHN_PROCESSOR_PORT: stack.ports.authn,
         IDEMPOTENCY_PROCESSOR_PORT: stack.ports.idempotency,
         ...UNLIMITED_CLIENT,
+        LOGGING_PROCESSOR_PORT: stack.ports.authn,
+        LOGGING_ACCESS_LOG_PORT: stack.ports.authn,
+        LOGGING_DISABLED: true,
+        LOGGING_OBSERVABILITY_MODE: true,
+        CONSUMER_PORT: stack.ports.echo,
       });
     const variant = async (name: string, only?: string[]) => {
       const port = await freePort();

@@ -11,9 +11,11 @@ import { headerFilterWasmPath } from '@edge/header-filter-wasm';
 import {
   freePort,
   infraBackend,
+  type KafkaInfo,
   type PostgresInfo,
   startNodeService,
   type Started,
+  type StartedKafka,
   stopAll,
 } from '@edge/testkit';
 
@@ -44,6 +46,22 @@ export interface FrontProxyStackOptions {
    * stack and the header provider trust it to reach the auth service.
    */
   authTls?: boolean;
+  /**
+   * Audit logging (Kafka, logging processor, consumer): on by default, as in the dev stack.
+   * `false` leaves the logging filter out of the chain and starts none of its parts.
+   */
+  logging?: false | LoggingStackOptions;
+}
+
+export interface LoggingStackOptions {
+  /** Envoy does not wait for the logging processor (default true). */
+  observabilityMode?: boolean;
+  /** Extra environment for the logging processor. */
+  processorEnv?: Record<string, string>;
+  /** Extra environment for the consumer. */
+  consumerEnv?: Record<string, string>;
+  /** Start the consumer (default true). */
+  consumer?: boolean;
 }
 
 /** The workload's own API key (a tenant of its own), exchanged by the header provider. */
@@ -54,7 +72,14 @@ export interface WorkloadKey {
 
 /** Parts that can be stopped and started again (same port, fresh state for Redis). */
 export type StackPart =
-  'auth' | 'authn-processor' | 'echo' | 'redis' | 'idempotency-processor' | 'header-provider';
+  | 'auth'
+  | 'authn-processor'
+  | 'echo'
+  | 'redis'
+  | 'idempotency-processor'
+  | 'header-provider'
+  | 'logging-processor'
+  | 'consumer';
 
 export interface FrontProxyStack {
   /** http://127.0.0.1:<port> of the Envoy front proxy. */
@@ -81,14 +106,31 @@ export interface FrontProxyStack {
     sidecar: number;
     sidecarAdmin: number;
     headerProvider: number;
+    /** 0 when logging is off. */
+    logging: number;
+    loggingMetrics: number;
+    /** The logging processor's gRPC access log service. */
+    loggingAccessLog: number;
+    consumer: number;
   };
   workloadKey: WorkloadKey;
   postgres: PostgresInfo;
+  /** Undefined when logging is off. */
+  kafka: (KafkaInfo & { topic: string; deadLetterTopic: string }) | undefined;
+  /** Stop / start the Kafka broker (same port and data): outage tests. */
+  stopKafka(): Promise<void>;
+  startKafka(): Promise<void>;
+  /** http://127.0.0.1:<port> of the consumer (direct, not through the proxy). */
+  consumerUrl: string;
   /** Environment the auth service runs with (to start a second instance on the same DB). */
   authEnv: Record<string, string>;
   /** Stops and restarts one part (e.g. to take the auth service down). */
   stopPart(name: StackPart): Promise<void>;
   startPart(name: StackPart): Promise<void>;
+  /** The process id of a running Node part (CPU accounting in tests and benchmarks). */
+  pidOf(name: StackPart): number | undefined;
+  /** SIGKILLs a part (no graceful shutdown), e.g. the consumer mid-batch. */
+  killPart(name: StackPart): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -135,7 +177,24 @@ export async function startFrontProxyStack(
       sidecar: await freePort(),
       sidecarAdmin: await freePort(),
       headerProvider: await freePort(),
+      logging: 0,
+      loggingMetrics: 0,
+      loggingAccessLog: 0,
+      consumer: 0,
     };
+    const logging = opts.logging === false ? undefined : (opts.logging ?? {});
+    const topic = 'edge.access-log.v1';
+    const deadLetterTopic = 'edge.access-log.v1.dlq';
+    let kafka: StartedKafka | undefined;
+    if (logging !== undefined) {
+      kafka = await infra.kafka({ name: 'e2e-kafka' });
+      started.set('kafka', kafka);
+      ports.logging = await freePort();
+      ports.loggingMetrics = await freePort();
+      ports.loggingAccessLog = await freePort();
+      if (logging.consumer !== false) ports.consumer = await freePort();
+    }
+    const brokers = kafka?.info.brokers.join(',') ?? '';
     const authEnv = {
       PORT: String(ports.auth),
       GRPC_PORT: String(ports.authGrpc),
@@ -214,14 +273,49 @@ export async function startFrontProxyStack(
           // /health answers 200 once the first workload token is held.
           readyUrl: `http://127.0.0.1:${ports.headerProvider}/health`,
         }),
+      'logging-processor': () =>
+        startNodeService({
+          name: 'e2e-logging',
+          entry: appEntry('@edge/logging-processor'),
+          env: {
+            GRPC_PORT: String(ports.logging),
+            METRICS_PORT: String(ports.loggingMetrics),
+            ACCESS_LOG_PORT: String(ports.loggingAccessLog),
+            KAFKA_BROKERS: brokers,
+            KAFKA_TOPIC: topic,
+            LOG_LEVEL: 'warn',
+            ...logging?.processorEnv,
+          },
+          readyPorts: [ports.logging, ports.loggingAccessLog],
+          readyUrl: `http://127.0.0.1:${ports.loggingMetrics}/health`,
+        }),
+      consumer: () =>
+        startNodeService({
+          name: 'e2e-consumer',
+          entry: appEntry('@edge/consumer'),
+          env: {
+            PORT: String(ports.consumer),
+            DATABASE_URL: pg.info.url,
+            KAFKA_BROKERS: brokers,
+            KAFKA_TOPIC: topic,
+            KAFKA_DEAD_LETTER_TOPIC: deadLetterTopic,
+            LOG_LEVEL: 'warn',
+            ...logging?.consumerEnv,
+          },
+          readyUrl: `http://127.0.0.1:${ports.consumer}/health`,
+          startTimeoutMs: 60_000,
+        }),
     };
-    for (const name of [
+    const parts: StackPart[] = [
       'auth',
       'echo',
       'authn-processor',
       'redis',
       'idempotency-processor',
-    ] as const) {
+    ];
+    if (logging !== undefined) parts.push('logging-processor');
+    if (logging !== undefined && logging.consumer !== false) parts.push('consumer');
+    for (const name of parts) {
       started.set(name, await specs[name]());
     }
     const workloadKey = await createWorkloadKey(authUrl, authCaFile);
@@ -256,6 +350,13 @@ export async function startFrontProxyStack(
         ECHO_PORT: ports.sidecar,
         AUTHN_PROCESSOR_PORT: ports.authn,
         IDEMPOTENCY_PROCESSOR_PORT: ports.idempotency,
+        // With logging off the filter is left out of the chain; its cluster is never used.
+        LOGGING_PROCESSOR_PORT: ports.logging === 0 ? ports.authn : ports.logging,
+        LOGGING_ACCESS_LOG_PORT:
+          ports.loggingAccessLog === 0 ? ports.authn : ports.loggingAccessLog,
+        LOGGING_DISABLED: logging === undefined,
+        LOGGING_OBSERVABILITY_MODE: logging?.observabilityMode ?? true,
+        CONSUMER_PORT: ports.consumer === 0 ? ports.echo : ports.consumer,
         ...opts.envoyVars,
       }),
       adminPort: ports.admin,
@@ -272,9 +373,30 @@ export async function startFrontProxyStack(
       ports,
       workloadKey,
       postgres: pg.info,
+      kafka: kafka === undefined ? undefined : { ...kafka.info, topic, deadLetterTopic },
+      consumerUrl: `http://127.0.0.1:${ports.consumer}`,
       authEnv,
+      async stopKafka() {
+        if (kafka === undefined) throw new Error('logging is off: no Kafka in this stack');
+        await kafka.stopBroker();
+      },
+      async startKafka() {
+        if (kafka === undefined) throw new Error('logging is off: no Kafka in this stack');
+        await kafka.startBroker();
+      },
       async stopPart(name) {
         await started.get(name)?.stop();
+        started.delete(name);
+      },
+      pidOf(name) {
+        return (started.get(name) as Started<{ pid?: number }> | undefined)?.info.pid;
+      },
+      async killPart(name) {
+        const part = started.get(name) as Started<{ pid?: number }> | undefined;
+        const pid = part?.info.pid;
+        if (part === undefined || pid === undefined) return;
+        process.kill(pid, 'SIGKILL');
+        await part.stop();
         started.delete(name);
       },
       async startPart(name) {

@@ -3,6 +3,7 @@ export {
   startFrontProxyStack,
   type FrontProxyStack,
   type FrontProxyStackOptions,
+  type LoggingStackOptions,
   type StackPart,
   type WorkloadKey,
 } from './front-proxy-stack';

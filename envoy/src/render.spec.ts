@@ -26,6 +26,11 @@ describe('front-proxy.yaml', () => {
     ECHO_PORT: 7100,
     AUTHN_PROCESSOR_PORT: 9001,
     IDEMPOTENCY_PROCESSOR_PORT: 9002,
+    LOGGING_PROCESSOR_PORT: 9003,
+    LOGGING_ACCESS_LOG_PORT: 9203,
+    LOGGING_DISABLED: false,
+    LOGGING_OBSERVABILITY_MODE: true,
+    CONSUMER_PORT: 7300,
   });
   const doc = parse(yaml) as {
     static_resources: { listeners: { filter_chains: { filters: { typed_config: any }[] }[] }[] };
@@ -36,15 +41,29 @@ describe('front-proxy.yaml', () => {
     expect(yaml).not.toMatch(/\{\{/);
   });
 
-  it('runs authn as a fail-closed, headers-only ext_proc filter before the router', () => {
+  it('runs the rate limit, then logging (never blocking), then authn fail-closed, headers-only, before the router', () => {
     const names = hcm.http_filters.map((f: { name: string }) => f.name);
     expect(names).toEqual([
       'envoy.filters.http.local_ratelimit',
+      'envoy.filters.http.ext_proc.logging',
       'envoy.filters.http.ext_proc.authn',
       'envoy.filters.http.ext_proc.idempotency',
       'envoy.filters.http.router',
     ]);
-    const authn = hcm.http_filters[1].typed_config;
+    const logging = hcm.http_filters[1];
+    expect(logging.disabled).toBe(false);
+    expect(logging.typed_config.failure_mode_allow).toBe(true);
+    expect(logging.typed_config.observability_mode).toBe(true);
+    expect(logging.typed_config.metadata_options.forwarding_namespaces.untyped).toEqual([
+      'edge.authn',
+    ]);
+    expect(logging.typed_config.processing_mode).toMatchObject({
+      request_header_mode: 'SEND',
+      response_header_mode: 'SEND',
+      request_body_mode: 'NONE',
+      response_body_mode: 'NONE',
+    });
+    const authn = hcm.http_filters[2].typed_config;
     expect(authn.failure_mode_allow).toBe(false);
     expect(authn.processing_mode).toMatchObject({
       request_header_mode: 'SEND',
@@ -60,8 +79,8 @@ describe('front-proxy.yaml', () => {
       merge_slashes: true,
       path_with_escaped_slashes_action: 'REJECT_REQUEST',
     });
-    expect(hcm.http_filters[1].typed_config.metadata_options.forwarding_namespaces).toBeUndefined();
-    expect(hcm.http_filters[1].typed_config.request_attributes).toEqual(['xds.route_metadata']);
+    expect(hcm.http_filters[2].typed_config.metadata_options.forwarding_namespaces).toBeUndefined();
+    expect(hcm.http_filters[2].typed_config.request_attributes).toEqual(['xds.route_metadata']);
   });
 
   it('renders the per-client rate limit from its defaults, or from the given values', () => {
@@ -79,10 +98,41 @@ describe('front-proxy.yaml', () => {
       ECHO_PORT: 7100,
       AUTHN_PROCESSOR_PORT: 9001,
       IDEMPOTENCY_PROCESSOR_PORT: 9002,
+      LOGGING_PROCESSOR_PORT: 9003,
+      LOGGING_ACCESS_LOG_PORT: 9203,
+      LOGGING_DISABLED: false,
+      LOGGING_OBSERVABILITY_MODE: true,
+      CONSUMER_PORT: 7300,
       PER_CLIENT_RPS: 2,
       PER_CLIENT_BURST: 3,
     });
     expect(bucket(low)).toMatchObject({ max_tokens: 3, tokens_per_fill: 2 });
+  });
+
+  it('sends the access-log entries of local replies only to the logging processor (gRPC ALS)', () => {
+    const als = hcm.access_log.find(
+      (l: { name: string }) => l.name === 'envoy.access_loggers.http_grpc',
+    );
+    expect(als.typed_config.common_config.grpc_service.envoy_grpc.cluster_name).toBe(
+      'logging_access_log',
+    );
+    expect(als.filter.extension_filter.typed_config.expression).toBe(
+      "!false && response.code_details != 'via_upstream'",
+    );
+    const cluster = parse(yaml).static_resources.clusters.find(
+      (c: { name: string }) => c.name === 'logging_access_log',
+    );
+    expect(cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address).toEqual({
+      socket_address: { address: '127.0.0.1', port_value: 9203 },
+    });
+  });
+
+  it("lets the logging processor's cluster hold a stream per request for deferred_close_timeout", () => {
+    const cluster = parse(yaml).static_resources.clusters.find(
+      (c: { name: string }) => c.name === 'logging_processor',
+    );
+    // Envoy's default (1024 concurrent) would leave requests unlogged above ~1,000 requests/s.
+    expect(cluster.circuit_breakers.thresholds[0].max_requests).toBeGreaterThanOrEqual(100_000);
   });
 
   it('keeps the admin interface on loopback', () => {

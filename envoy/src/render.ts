@@ -12,6 +12,14 @@ export type FrontProxyVars = {
   ECHO_PORT: number;
   AUTHN_PROCESSOR_PORT: number;
   IDEMPOTENCY_PROCESSOR_PORT: number;
+  LOGGING_PROCESSOR_PORT: number;
+  /** The logging processor's gRPC access log service (audit records of local replies). */
+  LOGGING_ACCESS_LOG_PORT: number;
+  /** `true` leaves the logging filter out of the chain (benchmarks of authn alone). */
+  LOGGING_DISABLED: boolean;
+  /** `true`: Envoy sends to the logging processor without waiting for its answers. */
+  LOGGING_OBSERVABILITY_MODE: boolean;
+  CONSUMER_PORT: number;
   /** Per-client (per source address) rate limit: requests per second refilled. */
   PER_CLIENT_RPS?: number;
   /** Per-client bucket size: the burst a client may send at once. */
@@ -54,7 +62,10 @@ const DEFAULTS: { [N in EnvoyConfigName]: Partial<VarsByConfig[N]> } = {
 const PLACEHOLDER = /\{\{([A-Z0-9_]+)\}\}/g;
 
 /** Fills `{{NAME}}` placeholders. Every placeholder must have a value; extras are an error too. */
-export function renderTemplate(template: string, vars: Record<string, string | number>): string {
+export function renderTemplate(
+  template: string,
+  vars: Record<string, string | number | boolean>,
+): string {
   const used = new Set<string>();
   const missing = new Set<string>();
   const out = template.replace(PLACEHOLDER, (_m, name: string) => {

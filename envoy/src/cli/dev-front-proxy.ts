@@ -12,10 +12,18 @@ export const DEV_PORTS = {
   ECHO_PORT: DEV_SIDECAR_PORTS.SIDECAR_PORT,
   AUTHN_PROCESSOR_PORT: 9001,
   IDEMPOTENCY_PROCESSOR_PORT: 9002,
+  LOGGING_PROCESSOR_PORT: 9003,
+  LOGGING_ACCESS_LOG_PORT: 9203,
+  CONSUMER_PORT: 7300,
 } as const;
 
 async function main(): Promise<void> {
-  const configYaml = renderEnvoyConfig('front-proxy', { LISTEN_HOST: '127.0.0.1', ...DEV_PORTS });
+  const configYaml = renderEnvoyConfig('front-proxy', {
+    LISTEN_HOST: '127.0.0.1',
+    ...DEV_PORTS,
+    LOGGING_DISABLED: false,
+    LOGGING_OBSERVABILITY_MODE: true,
+  });
   const sidecar = await startDevSidecar();
   const envoy = await localBackend()
     .envoy({

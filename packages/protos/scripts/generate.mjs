@@ -1,6 +1,7 @@
 // Generates TypeScript (ts-proto, with @grpc/grpc-js service definitions) with buf for:
 //  - the project's own protos in <repo>/proto
-//  - the Envoy APIs the project speaks (envoy.service.ext_proc.v3 and everything it imports).
+//  - the Envoy APIs the project speaks (envoy.service.ext_proc.v3, and everything it imports,
+//    and envoy.service.accesslog.v3 (the gRPC access log service).
 // Envoy's .proto sources come from the npm package @grpc/grpc-js-xds, which ships the
 // envoy-api, xds, udpa (inside xds/), googleapis and protoc-gen-validate trees under deps/.
 // Nothing is copied into the repo: a throw-away buf workspace is assembled in a temp dir.
@@ -22,7 +23,11 @@ const tsProto = join(pkgDir, 'node_modules/.bin/protoc-gen-ts_proto');
 const out = join(pkgDir, 'src/gen');
 
 // Envoy entry points we generate; their imports come along (include_imports).
-const envoyPaths = ['envoy/service/ext_proc/v3/external_processor.proto'];
+const envoyPaths = [
+  'envoy/service/ext_proc/v3/external_processor.proto',
+  // The gRPC access log service: apps/logging-processor completes records of local replies.
+  'envoy/service/accesslog/v3/als.proto',
+];
 
 const work = mkdtempSync(join(tmpdir(), 'edge-protos-'));
 try {

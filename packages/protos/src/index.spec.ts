@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authV1, extProc } from './index';
+import { accessLogService, authV1, extProc } from './index';
 
 describe('@edge/protos', () => {
   it('round-trips an ext_proc request with raw_value headers (what Envoy >= 1.34 sends)', () => {
@@ -39,5 +39,9 @@ describe('@edge/protos', () => {
     expect(authV1.KeyVerificationServiceService.verifyKey.path).toBe(
       '/edge.auth.v1.KeyVerificationService/VerifyKey',
     );
+    expect(accessLogService.AccessLogServiceService.streamAccessLogs.path).toBe(
+      '/envoy.service.accesslog.v3.AccessLogService/StreamAccessLogs',
+    );
+    expect(accessLogService.AccessLogServiceService.streamAccessLogs.requestStream).toBe(true);
   });
 });

@@ -10,3 +10,6 @@ export * as authV1 from './gen/edge/auth/v1/auth';
 export * as protobufStruct from './gen/google/protobuf/struct';
 export * as protobufTimestamp from './gen/google/protobuf/timestamp';
 export * as protobufDuration from './gen/google/protobuf/duration';
+export * as logV1 from './gen/edge/log/v1/access_record';
+export * as accessLogService from './gen/envoy/service/accesslog/v3/als';
+export * as accessLogData from './gen/envoy/data/accesslog/v3/accesslog';

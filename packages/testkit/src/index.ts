@@ -10,6 +10,7 @@ export type {
   PostgresOptions,
   RedisInfo,
   Started,
+  StartedKafka,
 } from './types';
 export { infraBackend, type BackendKind } from './backend';
 export { localBackend } from './local';

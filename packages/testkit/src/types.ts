@@ -23,6 +23,14 @@ export interface KafkaInfo {
   brokers: string[];
 }
 
+/** A started Kafka whose broker can be taken down and brought back (same ports, same data). */
+export interface StartedKafka extends Started<KafkaInfo> {
+  /** Stops the broker process; the data dir stays (for outage tests). */
+  stopBroker(): Promise<void>;
+  /** Starts it again on the same ports and data; resolves when it serves metadata. */
+  startBroker(): Promise<void>;
+}
+
 export interface EnvoyInfo {
   host: string;
   adminPort: number;
@@ -72,6 +80,6 @@ export interface InfraBackend {
   readonly kind: 'local' | 'testcontainers';
   postgres(opts?: PostgresOptions): Promise<Started<PostgresInfo>>;
   redis(opts?: PartOptions): Promise<Started<RedisInfo>>;
-  kafka(opts?: KafkaOptions): Promise<Started<KafkaInfo>>;
+  kafka(opts?: KafkaOptions): Promise<StartedKafka>;
   envoy(opts: EnvoyOptions): Promise<Started<EnvoyInfo>>;
 }

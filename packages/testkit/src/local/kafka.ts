@@ -5,7 +5,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { LOOPBACK, canConnect, freePort } from '../net';
 import { runToCompletion, waitUntilReady } from '../process';
 import { ensureTemplate } from '../template';
-import type { KafkaInfo, KafkaOptions, Started } from '../types';
+import type { KafkaInfo, KafkaOptions, StartedKafka } from '../types';
+import type { ManagedProcess } from '../process';
 import { startedWhenReady, type LocalContext } from './instance';
 
 /**
@@ -109,7 +110,7 @@ async function metadataWorks(port: number): Promise<boolean> {
 export async function startKafka(
   ctx: LocalContext,
   opts: KafkaOptions = {},
-): Promise<Started<KafkaInfo>> {
+): Promise<StartedKafka> {
   const dir = ctx.dataDir('kafka', opts);
   const label = ctx.label('kafka', dir);
   const port = opts.port ?? (await freePort());
@@ -161,21 +162,47 @@ export async function startKafka(
     });
   }
 
-  const proc = ctx.spawn({
-    label,
-    command: ctx.tools.javaBin,
-    args: [...jvm, '-cp', classpath, 'kafka.Kafka', propsFile],
-    logFile,
-    stopTimeoutMs: 15_000,
-  });
-  const info: KafkaInfo = { brokers: [`${LOOPBACK}:${port}`] };
-  return startedWhenReady(info, proc, dir, () =>
+  const spawnBroker = (): ManagedProcess =>
+    ctx.spawn({
+      label,
+      command: ctx.tools.javaBin,
+      args: [...jvm, '-cp', classpath, 'kafka.Kafka', propsFile],
+      logFile,
+      stopTimeoutMs: 15_000,
+    });
+  const ready = (p: ManagedProcess) =>
     waitUntilReady(
-      proc,
+      p,
       'serving metadata',
       () => metadataWorks(port),
       opts.startTimeoutMs ?? 60_000,
       100,
-    ),
-  );
+    );
+  const first = spawnBroker();
+  const info: KafkaInfo = { brokers: [`${LOOPBACK}:${port}`] };
+  const started = await startedWhenReady(info, first, dir, () => ready(first));
+  // Outage tests: the broker process stops and starts again on the same ports and data dir.
+  let current: ManagedProcess | undefined = first;
+  return {
+    info,
+    stop: async () => {
+      await current?.stop();
+      await started.stop();
+    },
+    stopBroker: async () => {
+      await current?.stop();
+      current = undefined;
+    },
+    startBroker: async () => {
+      if (current !== undefined) return;
+      const p = spawnBroker();
+      try {
+        await ready(p);
+      } catch (err) {
+        await p.stop().catch(() => undefined);
+        throw err;
+      }
+      current = p;
+    },
+  };
 }

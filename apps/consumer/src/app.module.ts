@@ -1,0 +1,75 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { LOGGER } from './common/logger';
+import { CONSUMER_CONFIG, type ConsumerConfig } from './config/consumer.config';
+import { initializeWithMigrationLock } from './database/migration-lock';
+import { typeOrmOptions } from './database/typeorm-options';
+import { HealthController } from './health/health.controller';
+import { ingestControllerFor } from './ingest/ingest.controller';
+import { IngestService } from './ingest/ingest.service';
+import { KafkaAdminService } from './ingest/kafka-admin.service';
+import { RecordStore } from './ingest/record-store';
+import { ConsumerMetrics } from './metrics/consumer.metrics';
+import { MetricsController } from './metrics/metrics.controller';
+import { AdminRecordsController, RecordsController } from './records/records.controller';
+import { RecordsService } from './records/records.service';
+
+/** Headers that carry credentials: never logged. */
+const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie'];
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ConsumerConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.LOG_LEVEL,
+            redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+            autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+          },
+        }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({
+            ...typeOrmOptions(config),
+            retryAttempts:
+              config.DB_CONNECT_MAX_ATTEMPTS === 0
+                ? Number.POSITIVE_INFINITY
+                : config.DB_CONNECT_MAX_ATTEMPTS,
+            retryDelay: config.DB_CONNECT_RETRY_DELAY_MS,
+          }),
+          dataSourceFactory: (options) => {
+            if (!options) throw new Error('TypeORM options missing');
+            return initializeWithMigrationLock(options);
+          },
+        }),
+        TerminusModule,
+      ],
+      controllers: [
+        ingestControllerFor(config.KAFKA_TOPIC),
+        RecordsController,
+        AdminRecordsController,
+        HealthController,
+        MetricsController,
+      ],
+      providers: [
+        { provide: CONSUMER_CONFIG, useValue: config },
+        {
+          provide: LOGGER,
+          useValue: pino({ level: config.LOG_LEVEL, base: { service: 'consumer' } }),
+        },
+        { provide: Registry, useValue: new Registry() },
+        KafkaAdminService,
+        ConsumerMetrics,
+        RecordStore,
+        IngestService,
+        RecordsService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,77 @@
+import 'reflect-metadata';
+import { BadRequestException, type INestApplication, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type KafkaOptions, Transport } from '@nestjs/microservices';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { ApiExceptionFilter } from './common/api-exception.filter';
+import { type ConsumerConfig } from './config/consumer.config';
+import { KafkaAdminService } from './ingest/kafka-admin.service';
+
+/** Nest's Kafka transport: binary values, manual commits (after the insert), from the start. */
+export function kafkaOptions(config: ConsumerConfig): KafkaOptions {
+  return {
+    transport: Transport.KAFKA,
+    options: {
+      postfixId: '',
+      client: {
+        clientId: config.KAFKA_CLIENT_ID,
+        brokers: config.KAFKA_BROKERS,
+        connectionTimeout: 2_000,
+        retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 10 },
+      },
+      consumer: {
+        groupId: config.KAFKA_GROUP_ID,
+        allowAutoTopicCreation: false,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3_000,
+        maxBytesPerPartition: 4 * 1024 * 1024,
+      },
+      subscribe: { fromBeginning: true },
+      run: { autoCommit: false },
+      parser: { keepBinary: true },
+      producer: { idempotent: true, maxInFlightRequests: 1 },
+    },
+  };
+}
+
+/** Builds the hybrid app (HTTP + Kafka consumer), starts both. Used by main.ts and tests. */
+export async function startConsumerApp(config: ConsumerConfig): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new ApiExceptionFilter());
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) =>
+        new BadRequestException({
+          message: 'Bad Request',
+          status: 400,
+          details: `InvalidQuery ${errors.map((e) => e.property).join(',')}`,
+        }),
+    }),
+  );
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('edge audit log')
+      .setDescription(
+        'Audit records (edge.log.v1.AccessRecord) stored from Kafka. Call through the front proxy: the tenant comes from the authenticated identity.',
+      )
+      .setVersion('1')
+      .addBasicAuth()
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, doc);
+  app.enableShutdownHooks();
+  await app.init();
+  await app.get(KafkaAdminService).ensureTopics();
+  app.connectMicroservice<KafkaOptions>(kafkaOptions(config), { inheritAppConfig: false });
+  await app.startAllMicroservices();
+  await app.listen(config.PORT, config.HOST);
+  return app;
+}

@@ -1,0 +1,262 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type Producer } from 'kafkajs';
+import { Clock } from '../common/clock';
+import {
+  LOGGING_PROCESSOR_CONFIG,
+  type LoggingProcessorConfig,
+} from '../config/logging-processor.config';
+import { LOGGER, type Logger } from '../logging/logger';
+import { type LoggingMetrics, type PublisherStats } from '../metrics/logging.metrics';
+import { RecordBuffer, type PendingRecord } from './record-buffer';
+
+/** Where the processor hands records: never blocks, never throws. */
+export interface RecordSink {
+  publish(record: PendingRecord): void;
+}
+
+/** kafkajs log lines into our logger (errors at warn: Kafka being down is expected, not a crash). */
+function kafkaLogCreator(logger: Logger) {
+  return () =>
+    ({ level, log }: LogEntry): void => {
+      const { message, ...fields } = log;
+      const f = { event: 'kafkajs', ...fields };
+      if (level <= KafkaLogLevel.WARN) logger.warn(f, message);
+      else logger.debug(f, message);
+    };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Publishes records to Kafka off the request path: `publish()` only appends to a bounded
+ * in-memory buffer; one loop takes batches from it and sends them with an idempotent producer
+ * (acks=all). While Kafka is down the batch in flight is retried (by kafkajs, then by the loop)
+ * and new records wait in the buffer; beyond the bound they are dropped, counted and logged.
+ * Shutdown flushes the buffer (bounded by SHUTDOWN_FLUSH_TIMEOUT_MS).
+ */
+@Injectable()
+export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
+  private readonly buffer: RecordBuffer;
+  private readonly producer: Producer;
+  private metrics: LoggingMetrics | undefined;
+  private loopDone: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private stopping = false;
+  private abandon = false;
+  private connected = false;
+  private sendingSince: number | undefined;
+  private lastSendFailed = false;
+  private droppedSinceLog = 0;
+  private lastDropLog = 0;
+
+  constructor(
+    @Inject(LOGGING_PROCESSOR_CONFIG) private readonly config: LoggingProcessorConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {
+    this.buffer = new RecordBuffer({
+      maxRecords: config.BUFFER_MAX_RECORDS,
+      maxBytes: config.BUFFER_MAX_BYTES,
+    });
+    const kafka = new Kafka({
+      clientId: config.KAFKA_CLIENT_ID,
+      brokers: config.KAFKA_BROKERS,
+      connectionTimeout: 1_000,
+      requestTimeout: config.KAFKA_REQUEST_TIMEOUT_MS,
+      logCreator: kafkaLogCreator(logger),
+      retry: { initialRetryTime: 100, maxRetryTime: config.PUBLISH_RETRY_MAX_MS, retries: 5 },
+    });
+    // Idempotent: a retried produce request is written once (acks=all, one request in flight).
+    // Its retries are left unbounded (kafkajs' rule for idempotence); the loop below is what
+    // keeps the request path independent of how long that takes.
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: true,
+      retry: {
+        initialRetryTime: config.PUBLISH_RETRY_INITIAL_MS,
+        maxRetryTime: config.PUBLISH_RETRY_MAX_MS,
+        retries: Number.MAX_SAFE_INTEGER,
+      },
+    });
+    this.producer.on(this.producer.events.CONNECT, () => {
+      this.connected = true;
+    });
+    this.producer.on(this.producer.events.DISCONNECT, () => {
+      this.connected = false;
+    });
+  }
+
+  /** Figures for metrics and health. */
+  stats(): PublisherStats {
+    return {
+      buffered: this.buffer.size,
+      bufferedBytes: this.buffer.byteSize,
+      kafkaReachable: this.kafkaReachable(),
+    };
+  }
+
+  /** False while a produce request hangs longer than its timeout, or the last one failed. */
+  kafkaReachable(): boolean {
+    if (!this.connected || this.lastSendFailed) return false;
+    const since = this.sendingSince;
+    return (
+      since === undefined || this.clock.monotonic() - since < this.config.KAFKA_REQUEST_TIMEOUT_MS
+    );
+  }
+
+  /** Starts the loop (connecting in the background: Kafka may be down at start-up). */
+  start(metrics: LoggingMetrics): void {
+    this.metrics = metrics;
+    this.loopDone ??= this.loop();
+  }
+
+  publish(record: PendingRecord): void {
+    if (this.stopping || !this.buffer.offer(record)) {
+      this.dropped(1, this.stopping ? 'shutdown' : 'buffer_full');
+      return;
+    }
+    if (this.wake !== undefined && this.buffer.size >= this.config.BATCH_MAX_RECORDS) this.wake();
+  }
+
+  private dropped(n: number, reason: 'buffer_full' | 'shutdown'): void {
+    this.metrics?.dropped.labels(reason).inc(n);
+    this.droppedSinceLog += n;
+    const now = this.clock.monotonic();
+    if (this.lastDropLog === 0 || now - this.lastDropLog >= 10_000) {
+      this.logger.warn(
+        {
+          event: 'records_dropped',
+          reason,
+          dropped: this.droppedSinceLog,
+          buffered: this.buffer.size,
+          max_records: this.config.BUFFER_MAX_RECORDS,
+        },
+        'audit records dropped: buffer full (Kafka slow or down beyond the bound)',
+      );
+      this.droppedSinceLog = 0;
+      this.lastDropLog = now;
+    }
+  }
+
+  private async connect(): Promise<void> {
+    let delay = this.config.PUBLISH_RETRY_INITIAL_MS;
+    while (!this.abandon) {
+      try {
+        await this.producer.connect();
+        this.connected = true;
+        this.logger.info(
+          { event: 'kafka_connected', brokers: this.config.KAFKA_BROKERS },
+          'connected to Kafka',
+        );
+        return;
+      } catch (err) {
+        this.logger.warn(
+          { event: 'kafka_connect_failed', err: (err as Error).message, retry_ms: delay },
+          'Kafka unreachable; records are buffered',
+        );
+        await this.idle(delay);
+        delay = Math.min(delay * 2, this.config.PUBLISH_RETRY_MAX_MS);
+      }
+    }
+  }
+
+  /** Waits up to `ms` or until woken (a full batch, or shutdown). */
+  private idle(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        if (this.wake === done) this.wake = undefined;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    await this.connect();
+    let delay = this.config.PUBLISH_RETRY_INITIAL_MS;
+    while (!this.abandon) {
+      if (this.buffer.size === 0) {
+        if (this.stopping) break;
+        await this.idle(this.config.BATCH_LINGER_MS > 0 ? this.config.BATCH_LINGER_MS : 5);
+        continue;
+      }
+      if (
+        this.buffer.size < this.config.BATCH_MAX_RECORDS &&
+        !this.stopping &&
+        this.config.BATCH_LINGER_MS > 0
+      ) {
+        await this.idle(this.config.BATCH_LINGER_MS);
+      }
+      const batch = this.buffer.take(this.config.BATCH_MAX_RECORDS);
+      const t0 = this.clock.monotonic();
+      this.sendingSince = t0;
+      try {
+        await this.producer.send({
+          topic: this.config.KAFKA_TOPIC,
+          acks: -1,
+          messages: batch.map((r) => ({ key: r.key, value: r.value })),
+        });
+        this.metrics?.publishLatency.observe((this.clock.monotonic() - t0) / 1000);
+        this.metrics?.published.inc(batch.length);
+        if (this.lastSendFailed) {
+          this.logger.info(
+            { event: 'kafka_recovered', buffered: this.buffer.size },
+            'Kafka accepts records again',
+          );
+        }
+        this.lastSendFailed = false;
+        delay = this.config.PUBLISH_RETRY_INITIAL_MS;
+      } catch (err) {
+        this.buffer.putBack(batch);
+        this.metrics?.publishFailures.inc();
+        if (!this.lastSendFailed) {
+          this.logger.warn(
+            {
+              event: 'kafka_publish_failed',
+              err: (err as Error).message,
+              buffered: this.buffer.size,
+            },
+            'publishing to Kafka failed; records stay buffered and are retried',
+          );
+        }
+        this.lastSendFailed = true;
+        if (!this.abandon) await this.idle(delay);
+        delay = Math.min(delay * 2, this.config.PUBLISH_RETRY_MAX_MS);
+      } finally {
+        this.sendingSince = undefined;
+      }
+    }
+  }
+
+  /** Stops accepting records and flushes what is buffered (up to SHUTDOWN_FLUSH_TIMEOUT_MS). */
+  async flushAndStop(): Promise<void> {
+    if (this.stopping) return this.loopDone;
+    this.stopping = true;
+    this.wake?.();
+    const timeout = sleep(this.config.SHUTDOWN_FLUSH_TIMEOUT_MS).then(() => 'timeout' as const);
+    const outcome =
+      this.loopDone === undefined
+        ? 'done'
+        : await Promise.race([this.loopDone.then(() => 'done' as const), timeout]);
+    const left = this.buffer.size;
+    if (outcome === 'timeout' || left > 0) {
+      this.abandon = true;
+      this.wake?.();
+      this.dropped(left, 'shutdown');
+      this.logger.warn(
+        { event: 'shutdown_flush_incomplete', dropped: left },
+        'records not flushed at shutdown',
+      );
+    } else {
+      this.logger.info({ event: 'shutdown_flushed' }, 'buffer flushed to Kafka');
+    }
+    await this.producer.disconnect().catch(() => undefined);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.flushAndStop();
+  }
+}
