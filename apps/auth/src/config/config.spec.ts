@@ -79,7 +79,12 @@ describe('auth config', () => {
     ).toEqual(['AUTH_DEV_MODE']);
     for (const HOST of ['0.0.0.0', '::', '10.0.0.5', 'example.com', '128.0.0.1']) {
       expect(
-        problems({ DATABASE_URL: DB, AUTH_DEV_MODE: 'true', HOST }).map((s) => s.split(':')[0]),
+        // Refused twice over: dev mode is loopback only, and plaintext needs loopback too.
+        [
+          ...new Set(
+            problems({ DATABASE_URL: DB, AUTH_DEV_MODE: 'true', HOST }).map((s) => s.split(':')[0]),
+          ),
+        ],
         HOST,
       ).toEqual(['HOST']);
     }
@@ -119,30 +124,37 @@ describe('auth config', () => {
 });
 
 describe('auth config: TLS block', () => {
+  // A production-like config (its own secrets, no dev opt-in): only the TLS rules are under test.
+  const SECRETS = {
+    DATABASE_URL: DB,
+    ADMIN_TOKEN: 'a'.repeat(32),
+    API_KEY_PEPPER: 'p'.repeat(32),
+    SIGNING_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  };
   it('is plaintext by default on loopback', () => {
-    const c = loadAuthConfig({ DATABASE_URL: DB });
+    const c = loadAuthConfig({ ...SECRETS });
     expect(c.TLS_CERT_FILE).toBeUndefined();
     expect(c.ALLOW_PLAINTEXT_NON_LOOPBACK).toBe(false);
     for (const HOST of ['127.0.0.1', '127.0.0.2', 'localhost', '::1']) {
-      expect(problems({ DATABASE_URL: DB, HOST })).toEqual([]);
+      expect(problems({ ...SECRETS, HOST })).toEqual([]);
     }
   });
 
   it('needs all three TLS files or none, and reports each missing one', () => {
-    const p = problems({ DATABASE_URL: DB, TLS_CERT_FILE: '/x/server.crt' });
+    const p = problems({ ...SECRETS, TLS_CERT_FILE: '/x/server.crt' });
     expect(p.map((s) => s.split(':')[0]).sort()).toEqual(['GRPC_CLIENT_CA_FILE', 'TLS_KEY_FILE']);
   });
 
   it('refuses plaintext on a non-loopback HOST unless explicitly allowed', () => {
     for (const HOST of ['0.0.0.0', '::', '10.0.0.5', 'auth.internal']) {
-      expect(problems({ DATABASE_URL: DB, HOST }).map((s) => s.split(':')[0])).toEqual(['HOST']);
+      expect(problems({ ...SECRETS, HOST }).map((s) => s.split(':')[0])).toEqual(['HOST']);
     }
-    expect(
-      problems({ DATABASE_URL: DB, HOST: '0.0.0.0', ALLOW_PLAINTEXT_NON_LOOPBACK: 'true' }),
-    ).toEqual([]);
+    expect(problems({ ...SECRETS, HOST: '0.0.0.0', ALLOW_PLAINTEXT_NON_LOOPBACK: 'true' })).toEqual(
+      [],
+    );
     expect(
       problems({
-        DATABASE_URL: DB,
+        ...SECRETS,
         HOST: '0.0.0.0',
         TLS_CERT_FILE: '/a',
         TLS_KEY_FILE: '/b',
