@@ -335,8 +335,11 @@ export function proxy_on_request_headers(contextId: u32, _numHeaders: u32, _eos:
     log(LogLevel.Critical, PREFIX + 'trap requested by ' + cfg.trapHeader + ' (test only)');
     unreachable();
   }
-  if (root.localCas == 0) sync(root); // a fresh VM (e.g. after a reload) before its first tick
-  if (root.expiresAt > nowMs()) {
+  // A fresh VM (e.g. after a reload) before its first tick, or this thread's copy looks expired:
+  // another thread may have renewed the shared headers since this thread's last tick.
+  const now = nowMs();
+  if (root.localCas == 0 || root.expiresAt <= now) sync(root);
+  if (root.expiresAt > now) {
     const headers = root.headers;
     for (let i = 0; i < headers.length; i++) {
       replaceHeader(MapType.HttpRequestHeaders, headers[i].name, headers[i].value);
