@@ -123,14 +123,14 @@ async function main(): Promise<void> {
     logging: false,
   });
   let alone: Started<EnvoyInfo> | undefined;
+  let authnOnly: Started<EnvoyInfo> | undefined;
   try {
-    const alonePort = await freePort();
-    const aloneAdmin = await freePort();
-    const aloneConfig = withoutExtProc(
+    const render = (port: number, admin: number): string =>
       renderEnvoyConfig('front-proxy', {
         LISTEN_HOST: '127.0.0.1',
-        FRONT_PROXY_PORT: alonePort,
-        ADMIN_PORT: aloneAdmin,
+        FRONT_PROXY_PORT: port,
+        ADMIN_PORT: admin,
+        // Straight to echo (not through its sidecar) in both rows, so they differ by authn only.
         ECHO_PORT: stack.ports.echo,
         AUTHN_PROCESSOR_PORT: stack.ports.authn,
         IDEMPOTENCY_PROCESSOR_PORT: stack.ports.idempotency,
@@ -140,13 +140,27 @@ async function main(): Promise<void> {
         LOGGING_DISABLED: true,
         LOGGING_OBSERVABILITY_MODE: true,
         CONSUMER_PORT: stack.ports.echo,
-      }),
-    );
+      });
+    const alonePort = await freePort();
+    const aloneAdmin = await freePort();
+    const aloneConfig = withoutExtProc(render(alonePort, aloneAdmin));
     alone = await infraBackend().envoy({
       name: 'bench-envoy-alone',
       configYaml: aloneConfig.yaml,
       adminPort: aloneAdmin,
       readyPorts: [alonePort],
+      concurrency: ENVOY_CONCURRENCY,
+    });
+    // authn alone: the same front proxy with the idempotency filter off on every route.
+    const authnPort = await freePort();
+    const authnAdmin = await freePort();
+    authnOnly = await infraBackend().envoy({
+      name: 'bench-envoy-authn',
+      configYaml: withoutExtProc(render(authnPort, authnAdmin), [
+        'envoy.filters.http.ext_proc.idempotency',
+      ]).yaml,
+      adminPort: authnAdmin,
+      readyPorts: [authnPort],
       concurrency: ENVOY_CONCURRENCY,
     });
 
@@ -171,15 +185,15 @@ async function main(): Promise<void> {
       },
       {
         name: '+ authn processor, HTTP Basic (key cache warm)',
-        base: stack.proxyUrl,
-        adminPort: stack.ports.admin,
+        base: `http://127.0.0.1:${authnPort}`,
+        adminPort: authnAdmin,
         headers: { authorization: basic },
         authn: true,
       },
       {
         name: '+ authn processor, Bearer JWT ES256 (JWKS cached)',
-        base: stack.proxyUrl,
-        adminPort: stack.ports.admin,
+        base: `http://127.0.0.1:${authnPort}`,
+        adminPort: authnAdmin,
         headers: { authorization: `Bearer ${jwt}` },
         authn: true,
       },
@@ -267,6 +281,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await alone?.stop();
+    await authnOnly?.stop();
     await stack.stop();
   }
   if (AUTHN_CPU_PROF) console.log(`\nauthn processor CPU profile: ${AUTHN_CPU_PROF}/*.cpuprofile`);
