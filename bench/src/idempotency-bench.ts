@@ -103,7 +103,9 @@ async function main(): Promise<void> {
     };
     const alone = await variant('bench-envoy-alone');
     const authnOnly = await variant('bench-authn-alone', [IDEMPOTENCY_FILTER]);
-    const chain = { base: stack.proxyUrl, admin: stack.ports.admin };
+    // The whole chain, straight to echo like the two rows above (the stack's own front proxy
+    // would add echo's sidecar hop): an empty list disables no filter.
+    const chain = await variant('bench-chain', []);
 
     const root = (await (await fetch(`${stack.authUrl}/create-root-key`)).json()) as {
       key_id: string;

@@ -167,8 +167,10 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 EOF
   printf 'status = warn\nappender.o.type = Console\nappender.o.name = O\nappender.o.layout.type = PatternLayout\nappender.o.layout.pattern = %%m%%n\nrootLogger.level = INFO\nrootLogger.appenderRef.o.ref = O\n' >"$cds_tmp/log4j2.properties"
+  # The cluster id's top bit is cleared (as Kafka's Uuid.randomUuid does) so it never starts with
+  # '-', which the tool would read as an option (1 run in 64 failed before).
   "$JAVA_BIN" "${KAFKA_JVM_FLAGS[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
-    -t "$(python3 -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="))')" \
+    -t "$(python3 -c 'import base64,os;b=bytearray(os.urandom(16));b[0]&=0x7f;print(base64.urlsafe_b64encode(bytes(b)).decode().rstrip("="))')" \
     -c "$cds_tmp/server.properties" >"$cds_tmp/format.log" 2>&1 || { cat "$cds_tmp/format.log" >&2; die "kafka storage format failed"; }
   "$JAVA_BIN" "${KAFKA_JVM_FLAGS[@]}" -Dlog4j2.configurationFile="$cds_tmp/log4j2.properties" \
     -XX:ArchiveClassesAtExit="$KAFKA_CDS.tmp" -cp "$KAFKA_LIBS/*" kafka.Kafka "$cds_tmp/server.properties" \
