@@ -5,7 +5,7 @@
 // at 127.0.0.1 (wrk, else autocannon), then a fixed moderate rate for the added p50.
 import { cpus, loadavg } from 'node:os';
 import { startFrontProxyStack } from '@edge/e2e';
-import { renderEnvoyConfig } from '@edge/envoy-config';
+import { benchFrontProxyYaml } from './bench-front-proxy';
 import { freePort, infraBackend, type EnvoyInfo, type Started } from '@edge/testkit';
 import { withoutExtProc } from './authn-envoy-alone';
 import { descendantPid, procCpuSeconds } from './cpu';
@@ -125,22 +125,7 @@ async function main(): Promise<void> {
   let alone: Started<EnvoyInfo> | undefined;
   let authnOnly: Started<EnvoyInfo> | undefined;
   try {
-    const render = (port: number, admin: number): string =>
-      renderEnvoyConfig('front-proxy', {
-        LISTEN_HOST: '127.0.0.1',
-        FRONT_PROXY_PORT: port,
-        ADMIN_PORT: admin,
-        // Straight to echo (not through its sidecar) in both rows, so they differ by authn only.
-        ECHO_PORT: stack.ports.echo,
-        AUTHN_PROCESSOR_PORT: stack.ports.authn,
-        IDEMPOTENCY_PROCESSOR_PORT: stack.ports.idempotency,
-        ...UNLIMITED_CLIENT,
-        LOGGING_PROCESSOR_PORT: stack.ports.authn,
-        LOGGING_ACCESS_LOG_PORT: stack.ports.authn,
-        LOGGING_DISABLED: true,
-        LOGGING_OBSERVABILITY_MODE: true,
-        CONSUMER_PORT: stack.ports.echo,
-      });
+    const render = (port: number, admin: number): string => benchFrontProxyYaml(stack, port, admin);
     const alonePort = await freePort();
     const aloneAdmin = await freePort();
     const aloneConfig = withoutExtProc(render(alonePort, aloneAdmin));

@@ -6,7 +6,7 @@
 // separate process at 127.0.0.1 (wrk); CPU per request from /proc for each of our processes.
 import { cpus, loadavg } from 'node:os';
 import { startFrontProxyStack } from '@edge/e2e';
-import { renderEnvoyConfig } from '@edge/envoy-config';
+import { benchFrontProxyYaml } from './bench-front-proxy';
 import { freePort, infraBackend, type EnvoyInfo, type Started } from '@edge/testkit';
 import { withoutExtProc } from './authn-envoy-alone';
 import { groupCpuSeconds } from './cpu';
@@ -71,21 +71,7 @@ async function main(): Promise<void> {
   });
   const extra: Started<EnvoyInfo>[] = [];
   try {
-    const render = (port: number, admin: number) =>
-      renderEnvoyConfig('front-proxy', {
-        LISTEN_HOST: '127.0.0.1',
-        FRONT_PROXY_PORT: port,
-        ADMIN_PORT: admin,
-        ECHO_PORT: stack.ports.echo,
-        AUTHN_PROCESSOR_PORT: stack.ports.authn,
-        IDEMPOTENCY_PROCESSOR_PORT: stack.ports.idempotency,
-        ...UNLIMITED_CLIENT,
-        LOGGING_PROCESSOR_PORT: stack.ports.authn,
-        LOGGING_ACCESS_LOG_PORT: stack.ports.authn,
-        LOGGING_DISABLED: true,
-        LOGGING_OBSERVABILITY_MODE: true,
-        CONSUMER_PORT: stack.ports.echo,
-      });
+    const render = (port: number, admin: number) => benchFrontProxyYaml(stack, port, admin);
     const variant = async (name: string, only?: string[]) => {
       const port = await freePort();
       const admin = await freePort();

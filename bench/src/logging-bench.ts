@@ -11,7 +11,7 @@
 // on that backlog. Load from separate processes at 127.0.0.1.
 import { cpus, loadavg } from 'node:os';
 import { startFrontProxyStack } from '@edge/e2e';
-import { renderEnvoyConfig } from '@edge/envoy-config';
+import { benchFrontProxyYaml } from './bench-front-proxy';
 import { freePort, infraBackend, type EnvoyInfo, type Started } from '@edge/testkit';
 import { withoutExtProc } from './authn-envoy-alone';
 import { groupCpuSeconds } from './cpu';
@@ -90,20 +90,12 @@ async function main(): Promise<void> {
     ): Promise<Target> => {
       const port = await freePort();
       const admin = await freePort();
-      const yaml = renderEnvoyConfig('front-proxy', {
-        LISTEN_HOST: '127.0.0.1',
-        FRONT_PROXY_PORT: port,
-        ADMIN_PORT: admin,
-        ECHO_PORT: stack.ports.echo,
-        AUTHN_PROCESSOR_PORT: stack.ports.authn,
-        IDEMPOTENCY_PROCESSOR_PORT: stack.ports.idempotency,
-        LOGGING_PROCESSOR_PORT: stack.ports.logging,
-        LOGGING_ACCESS_LOG_PORT: stack.ports.loggingAccessLog,
-        LOGGING_DISABLED: logging === 'off',
-        LOGGING_OBSERVABILITY_MODE: logging !== 'waiting',
-        CONSUMER_PORT: stack.ports.consumer,
-        ...UNLIMITED_CLIENT,
-      });
+      const yaml = benchFrontProxyYaml(
+        stack,
+        port,
+        admin,
+        logging === 'off' ? undefined : { observabilityMode: logging !== 'waiting' },
+      );
       extra.push(
         await infraBackend().envoy({
           name: `bench-${name.replace(/[^a-z]+/gi, '-').toLowerCase()}`,
