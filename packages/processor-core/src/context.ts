@@ -111,7 +111,9 @@ export class StreamContext<TState extends object = Record<string, unknown>> {
   }
   /**
    * One metadata namespace, typed by the caller. Looks in the forwarded metadata_context first,
-   * then in the route metadata when Envoy sent the `xds.route_metadata` attribute.
+   * then in the route metadata when Envoy sent the `xds.route_metadata` attribute. Never read
+   * route policy with this: a filter could write a forwarded namespace of the same name; use
+   * `routeMetadata()`.
    */
   metadata<T extends object = Record<string, unknown>>(namespace: string): T | undefined {
     const ns = this.info.metadataContext[namespace];

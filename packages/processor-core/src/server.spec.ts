@@ -208,6 +208,45 @@ describe.each(['http2', 'grpc-js'] as const)('createExtProcServer (transport %s)
     expect(lines).not.toContain('error');
   });
 
+  it('observability mode: ends the stream OK after the last expected phase (no answer, no half-close)', async () => {
+    const ended: string[] = [];
+    const p: Processor = {
+      name: 'obs',
+      mode: { responseHeaders: 'send' },
+      onStreamEnd: (ctx) => void ended.push(ctx.requestId),
+    };
+    const { server, address } = await start({ processor: p });
+    const h = connectHarness({ address });
+    let closed = false;
+    void h.closed.then(() => (closed = true));
+    await h.requestHeaders(GET, { observabilityMode: true });
+    await waitFor(() => server.activeStreams === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(closed).toBe(false); // response headers still expected
+    await h.responseHeaders({ ':status': '200' }, { observabilityMode: true });
+    // Envoy never half-closes here: the server ends the stream itself.
+    expect((await h.closed).code).toBe(status.OK);
+    await waitFor(() => server.activeStreams === 0);
+    expect(ended).toEqual(['r-1']);
+    const text = await server.metrics!.registry.metrics();
+    expect(text).toContain('ext_proc_streams_active{processor="obs"} 0');
+    await h.end();
+  });
+
+  it('observability mode with closeAfterLastPhase off: the stream waits for the half-close', async () => {
+    const { server, address } = await start({
+      processor: { name: 'obs2' },
+      closeAfterLastPhase: false,
+    });
+    const h = connectHarness({ address });
+    await h.requestHeaders(GET, { observabilityMode: true });
+    await waitFor(() => server.activeStreams === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.activeStreams).toBe(1);
+    expect((await h.end()).code).toBe(status.OK);
+    await waitFor(() => server.activeStreams === 0);
+  });
+
   it('exposes metrics over HTTP', async () => {
     const { server, address } = await start({ processor: tagger('m') });
     const h = connectHarness({ address });

@@ -73,7 +73,9 @@ export interface ExtProcServerOptions {
    * End each gRPC stream (status OK) as soon as the last phase the processor's declared `mode`
    * expects was answered; Envoy then continues without further calls. Default true. This spares
    * the RST_STREAM Envoy otherwise sends per request, which Node's HTTP/2 rapid-reset guard
-   * answers by closing the connection (GOAWAY) under load. Declare `mode` truthfully.
+   * answers by closing the connection (GOAWAY) under load. Declare `mode` truthfully. In
+   * Envoy's `observability_mode` (no answers are due) the stream ends with OK once the last
+   * expected phase's hooks ran; otherwise Envoy would hold it open until `deferred_close_timeout`.
    */
   closeAfterLastPhase?: boolean;
   /**

@@ -438,6 +438,53 @@ describe('closing after the last expected phase', () => {
   });
 });
 
+describe('closing after the last expected phase in observability mode', () => {
+  const OBS = { observabilityMode: true };
+
+  it('ends after the last message the mode expects, with no answer', async () => {
+    const seen: string[] = [];
+    const p: Processor = {
+      name: 'obs',
+      mode: { responseHeaders: 'send' },
+      onRequestHeaders: () => void seen.push('req'),
+      onResponseHeaders: () => void seen.push('resp'),
+    };
+    const h = createHarness(p);
+    const r1 = await h.requestHeaders(GET, OBS);
+    expect(r1.raw.response).toBeUndefined();
+    expect(h.serverClosed).toBe(false);
+    const r2 = await h.responseHeaders({ ':status': '200' }, OBS);
+    expect(r2.raw.response).toBeUndefined();
+    expect(h.serverClosed).toBe(true);
+    expect(seen).toEqual(['req', 'resp']);
+  });
+
+  it('a headers-only processor ends after request headers; an async hook first finishes', async () => {
+    let done = false;
+    const h = createHarness({
+      name: 'a',
+      async onRequestHeaders() {
+        await new Promise((r) => setTimeout(r, 5));
+        done = true;
+      },
+    });
+    await h.requestHeaders(GET, OBS);
+    await vi.waitFor(() => expect(h.serverClosed).toBe(true));
+    expect(done).toBe(true);
+  });
+
+  it('an immediate response is not due and does not end a stream that expects more', async () => {
+    const h = createHarness({
+      name: 'deny',
+      mode: { responseHeaders: 'send' },
+      onRequestHeaders: (_c, ph) => ph.immediateResponse({ status: 403 }),
+    });
+    const r = await h.requestHeaders(GET, OBS);
+    expect(r.immediate).toBeUndefined();
+    expect(h.serverClosed).toBe(false);
+  });
+});
+
 describe('async hooks and ordering', () => {
   it('awaits async hooks and answers messages in order', async () => {
     const p: Processor = {

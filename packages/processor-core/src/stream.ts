@@ -81,13 +81,18 @@ export interface StreamStep {
   /** The answer; undefined when none is due (observability mode, an empty message, a stream ended meanwhile). */
   readonly response: extProc.ProcessingResponse | undefined;
   /**
-   * True when this answered the last message the declared mode expects (or was an immediate
-   * response): Envoy will send nothing more, so the server may end the gRPC stream with OK.
+   * True when this handled the last message the declared mode expects (or answered with an
+   * immediate response): Envoy will send nothing more, so the server may end the gRPC stream
+   * with OK. Also true, with no `response`, for the last message of an observability-mode
+   * stream (Envoy waits for no answer; without the server ending it, the stream stays open
+   * until Envoy's `deferred_close_timeout`).
    */
   readonly last: boolean;
 }
 
 const NOTHING: StreamStep = Object.freeze({ response: undefined, last: false });
+/** Observability mode: the last message the mode expects arrived; no answer is due, the stream may end. */
+const LAST_UNANSWERED: StreamStep = Object.freeze({ response: undefined, last: true });
 
 const EMPTY_BUF = Buffer.alloc(0);
 const EMPTY_HEADERS = new Headers([]);
@@ -175,7 +180,8 @@ export class ExtProcStream {
   }
 
   private step(res: extProc.ProcessingResponse, more: boolean, observing: boolean): StreamStep {
-    if (this.ended || observing) return NOTHING;
+    if (this.ended) return NOTHING;
+    if (observing) return more ? NOTHING : LAST_UNANSWERED;
     return { response: res, last: !more || res.response?.$case === 'immediateResponse' };
   }
 

@@ -81,6 +81,16 @@ class BodyWrapper extends BaseProcessor {
   }
 }
 
+/** Observability mode: sees request and response headers, answers nothing. */
+const observedPaths: string[] = [];
+const observer: Processor = {
+  name: 'observer',
+  mode: { responseHeaders: 'send' },
+  onResponseHeaders(ctx) {
+    observedPaths.push(`${ctx.path} ${ctx.status}`);
+  },
+};
+
 const slow: Processor = {
   name: 'slow',
   async onRequestHeaders(_ctx, p) {
@@ -96,6 +106,11 @@ let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
 let main: RunningEnvoy;
 let body: RunningEnvoy;
 let failure: RunningEnvoy;
+let observed: RunningEnvoy;
+let grpcJsServer: ExtProcServer;
+let observedGrpcJs: RunningEnvoy;
+/** Envoy keeps an observability-mode stream open this long unless the server ends it. */
+const DEFERRED_CLOSE_MS = 60_000;
 
 beforeAll(async () => {
   upstream = await startEchoUpstream();
@@ -108,12 +123,20 @@ beforeAll(async () => {
       second,
       new BodyWrapper(),
       slow,
+      observer,
     ],
   });
   const port = await server.listen();
+  grpcJsServer = createExtProcServer({
+    host: '127.0.0.1',
+    logger: silentLogger,
+    transport: 'grpc-js',
+    processor: observer,
+  });
+  const grpcJsPort = await grpcJsServer.listen();
   const deadPort = await freePort(); // nothing listens here: "processor down"
   // Three Envoys at once: unique base ids and ports keep them apart.
-  [main, body, failure] = await Promise.all([
+  [main, body, failure, observed, observedGrpcJs] = await Promise.all([
     startEnvoy('envoy-main', {
       upstreamPort: upstream.port,
       dynamicMetadata: { 'edge.test': { team: 'edge', tier: 1 } },
@@ -149,12 +172,45 @@ beforeAll(async () => {
         { name: 'slow', port, messageTimeoutMs: 100 },
       ],
     }),
+    startEnvoy('envoy-observed', {
+      upstreamPort: upstream.port,
+      extProcs: [
+        {
+          name: 'observer',
+          port,
+          mode: { responseHeaders: 'send' },
+          observabilityMode: true,
+          deferredCloseTimeoutMs: DEFERRED_CLOSE_MS,
+          failureModeAllow: true,
+        },
+      ],
+    }),
+    startEnvoy('envoy-observed-grpc-js', {
+      upstreamPort: upstream.port,
+      extProcs: [
+        {
+          name: 'observer',
+          port: grpcJsPort,
+          mode: { responseHeaders: 'send' },
+          observabilityMode: true,
+          deferredCloseTimeoutMs: DEFERRED_CLOSE_MS,
+          failureModeAllow: true,
+        },
+      ],
+    }),
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all([main?.envoy.stop(), body?.envoy.stop(), failure?.envoy.stop()]);
+  await Promise.all([
+    main?.envoy.stop(),
+    body?.envoy.stop(),
+    failure?.envoy.stop(),
+    observed?.envoy.stop(),
+    observedGrpcJs?.envoy.stop(),
+  ]);
   await server?.shutdown({ graceMs: 1000 });
+  await grpcJsServer?.shutdown({ graceMs: 1000 });
   await upstream?.close();
 });
 
@@ -249,3 +305,59 @@ describe('processor-core behind a real Envoy', () => {
     );
   });
 });
+
+// Observability mode on both transports: Envoy does not wait for answers and, left alone, holds
+// each stream open until deferred_close_timeout; the server must end each one itself.
+describe.each(['http2', 'grpc-js'] as const)(
+  'observability mode behind a real Envoy (transport %s)',
+  (transport) => {
+    it('every ext_proc stream is closed once its last phase is in (none piles up)', async () => {
+      const { envoy, srv } =
+        transport === 'http2'
+          ? { envoy: observed, srv: server }
+          : { envoy: observedGrpcJs, srv: grpcJsServer };
+      const n = 60;
+      const { adminPort } = envoy.envoy.info;
+      const stat = async (name: string): Promise<number> => {
+        const text = await (
+          await fetch(`http://127.0.0.1:${adminPort}/stats?filter=${name}`)
+        ).text();
+        const m = /: (\d+)$/m.exec(text);
+        if (m === null) throw new Error(`no Envoy stat ${name} in: ${text}`);
+        return Number(m[1]);
+      };
+      const cluster = /^cluster\.(ext_proc_\S+)\.upstream_rq_total/m.exec(
+        await (await fetch(`http://127.0.0.1:${adminPort}/stats`)).text(),
+      )?.[1];
+      expect(cluster).toBeDefined();
+      const total0 = await stat(`cluster.${cluster}.upstream_rq_total$`);
+      const tag = `/obs-${transport}/`;
+      // In batches of 10 concurrent requests, as a client would send them.
+      for (let i = 0; i < n; i += 10) {
+        const batch = Array.from({ length: 10 }, (_, j) => fetch(envoy.url(`${tag}${i + j}`)));
+        for (const res of await Promise.all(batch)) {
+          expect(res.status).toBe(200);
+          await res.arrayBuffer();
+        }
+      }
+      // Each request opened one stream; the processor saw every response phase...
+      expect((await stat(`cluster.${cluster}.upstream_rq_total$`)) - total0).toBe(n);
+      const seen = (): string[] => observedPaths.filter((p) => p.startsWith(tag));
+      await until(() => seen().length === n);
+      expect(seen()).toContain(`${tag}0 200`);
+      // ...and every stream is closed by the server, long before Envoy's deferred close (60 s).
+      const t0 = Date.now();
+      await until(async () => (await stat(`cluster.${cluster}.upstream_rq_active$`)) === 0, 10_000);
+      expect(Date.now() - t0).toBeLessThan(DEFERRED_CLOSE_MS / 2);
+      await until(() => srv.activeStreams === 0, 10_000);
+    });
+  },
+);
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -190,6 +190,20 @@ describe('IdempotencyProcessor', () => {
     expect(r.immediate?.status).toBe(401);
   });
 
+  it('route policy comes only from route metadata, never from forwarded dynamic metadata', async () => {
+    // Another filter writes a permissive edge.idempotency namespace; the route requires a key.
+    const h = createHarness(processor);
+    const r = await h.requestHeaders(
+      { ':method': 'POST', ':path': '/api/v0/orders', 'x-request-id': 'req-1' },
+      {
+        attributes: route({ required: true }),
+        metadataContext: { ...who('t1'), 'edge.idempotency': { required: false, methods: [] } },
+      },
+    );
+    expect(r.immediate?.status).toBe(400);
+    expect(r.immediate?.json).toMatchObject({ type: 'urn:edge:problem:idempotency:key-missing' });
+  });
+
   it('bad route metadata fails closed with 500', async () => {
     const r = await post({ key: '"k"', ns: { required: 'yes' } }).headers();
     expect(r.immediate?.status).toBe(500);

@@ -165,7 +165,9 @@ export class IdempotencyProcessor extends BaseProcessor<IdempotencyState> {
   async onRequestHeaders(ctx: StreamContext<IdempotencyState>, phase: HeadersPhase): Promise<void> {
     let policy: RoutePolicy;
     try {
-      policy = this.policyOf(ctx.metadata(ROUTE_METADATA_NAMESPACE));
+      // Policy only from the route's own metadata (configuration), never from forwarded
+      // dynamic metadata, which another filter could write (ctx.metadata() would prefer it).
+      policy = this.policyOf(ctx.routeMetadata(ROUTE_METADATA_NAMESPACE));
     } catch (e) {
       this.metrics.outcome('route_misconfigured');
       const sentence = e instanceof RoutePolicyError ? e.sentence : 'route metadata unreadable';

@@ -23,6 +23,11 @@ export interface ExtProcFilterSpec {
   receivingNamespaces?: string[];
   allowModeOverride?: boolean;
   observabilityMode?: boolean;
+  /**
+   * Observability mode: how long Envoy keeps an ext_proc stream open after its request ended
+   * (`deferred_close_timeout`; Envoy's default 5 s) unless the server ends it first.
+   */
+  deferredCloseTimeoutMs?: number;
   /** gRPC metadata value selecting the processor; `false` = send none. Default: `name`. */
   selector?: string | false;
 }
@@ -131,6 +136,8 @@ export function buildEnvoyConfig(o: EnvoyConfigOptions): string {
     if (f.responseAttributes !== undefined) cfg.response_attributes = f.responseAttributes;
     if (f.allowModeOverride === true) cfg.allow_mode_override = true;
     if (f.observabilityMode === true) cfg.observability_mode = true;
+    if (f.deferredCloseTimeoutMs !== undefined)
+      cfg.deferred_close_timeout = dur(f.deferredCloseTimeoutMs);
     if (f.forwardingNamespaces !== undefined || f.receivingNamespaces !== undefined) {
       cfg.metadata_options = {
         ...(f.forwardingNamespaces !== undefined

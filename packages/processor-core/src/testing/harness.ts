@@ -149,6 +149,11 @@ class HarnessPump extends StreamPump {
   }
 
   protected peerDone(): void {}
+
+  protected lastUnanswered(): boolean {
+    this.closed = true;
+    return false;
+  }
 }
 
 const NO_ANSWER = toPhaseResult({
@@ -272,6 +277,11 @@ export class GrpcHarness extends DriverBase {
   }
 
   send(req: extProc.ProcessingRequest): Promise<PhaseResult> {
+    // No answer is due in observability mode (as Envoy: it does not wait for one).
+    if (req.observabilityMode) {
+      this.call.write(req);
+      return Promise.resolve(NO_ANSWER);
+    }
     return new Promise<PhaseResult>((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       this.call.write(req);

@@ -81,6 +81,12 @@ class GrpcJsCall extends StreamPump {
     this.call.end();
   }
 
+  protected lastUnanswered(): boolean {
+    if (!this.host.closeAfterLastPhase) return false;
+    this.peerDone();
+    return true;
+  }
+
   private end(outcome: StreamOutcome): void {
     if (this.done) return;
     this.done = true;

@@ -67,6 +67,7 @@ const RESPONSE_HEADERS: OutgoingHttpHeaders = {
   'content-type': 'application/grpc',
 };
 const OK_TRAILERS: OutgoingHttpHeaders = { 'grpc-status': '0' };
+const OK_TRAILERS_ONLY: OutgoingHttpHeaders = { ...RESPONSE_HEADERS, 'grpc-status': '0' };
 const WAIT_FOR_TRAILERS = { waitForTrailers: true };
 const END_STREAM = { endStream: true };
 const kCall = Symbol('edge.extProcCall');
@@ -231,8 +232,17 @@ class Http2Call extends StreamPump {
     this.end('completed', OK_TRAILERS);
     const h2 = this.h2;
     if (h2.destroyed || !h2.writable) return;
-    if (!this.responded) trailersOnly(h2, GrpcStatus.OK, '');
-    else h2.end();
+    if (!this.responded) {
+      // Trailers-only OK (observability mode: nothing was ever answered on this stream).
+      h2.respond(OK_TRAILERS_ONLY, END_STREAM);
+      h2.resume();
+    } else h2.end();
+  }
+
+  protected lastUnanswered(): boolean {
+    if (!this.t.host.closeAfterLastPhase) return false;
+    this.peerDone();
+    return true;
   }
 
   /** Ends the stream with an error status (trailers), or resets it when it cannot. */

@@ -22,6 +22,13 @@ export abstract class StreamPump {
   /** Envoy half-closed and every message before it was answered: end the stream with OK. */
   protected abstract peerDone(): void;
 
+  /**
+   * The last message the declared mode expects needed no answer (observability mode). Returns
+   * true when the transport ended the stream with OK (it does so when it closes after the last
+   * phase), so Envoy does not hold the stream open until its `deferred_close_timeout`.
+   */
+  protected abstract lastUnanswered(): boolean;
+
   /** Messages received but not handled yet (the one in progress excluded). */
   get backlog(): number {
     return this.queue?.length ?? 0;
@@ -51,7 +58,9 @@ export abstract class StreamPump {
 
   private readonly onStep = (s: StreamStep): void => {
     if (this.ext.isEnded) return;
-    if (s.response !== undefined && this.deliver(s.response, s.last)) return;
+    if (s.response !== undefined) {
+      if (this.deliver(s.response, s.last)) return;
+    } else if (s.last && this.lastUnanswered()) return;
     const q = this.queue;
     if (q !== undefined && q.length > 0) {
       this.run(q.shift()!);
