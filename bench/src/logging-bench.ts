@@ -33,6 +33,7 @@ const FIXED_RATE = Number(process.env.EDGE_BENCH_RATE ?? 500);
 const ROUNDS = Number(process.env.EDGE_BENCH_ROUNDS ?? 2);
 const IDEMPOTENCY_FILTER = 'envoy.filters.http.ext_proc.idempotency';
 const PATH = '/api/v0/echo';
+const LOGGING_CPU_PROF = process.env.EDGE_BENCH_LOGGING_CPU_PROF;
 
 /** Process groups whose CPU is read, by what their command line contains. */
 const GROUPS: [string, RegExp][] = [
@@ -78,7 +79,18 @@ async function metric(url: string, name: string): Promise<number> {
 async function main(): Promise<void> {
   const bin = wrkBin();
   if (bin === undefined) throw new Error('wrk is missing: run scripts/infra/setup.sh');
-  const stack = await startFrontProxyStack({ envoyConcurrency: 1, envoyVars: UNLIMITED_CLIENT });
+  const stack = await startFrontProxyStack({
+    envoyConcurrency: 1,
+    envoyVars: UNLIMITED_CLIENT,
+    // EDGE_BENCH_LOGGING_CPU_PROF=DIR: the logging processor runs under `node --cpu-prof`.
+    ...(LOGGING_CPU_PROF !== undefined
+      ? {
+          logging: {
+            processorEnv: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${LOGGING_CPU_PROF}` },
+          },
+        }
+      : {}),
+  });
   const kafka = stack.kafka;
   if (kafka === undefined) throw new Error('the stack has no Kafka: logging is off');
   const extra: Started<EnvoyInfo>[] = [];

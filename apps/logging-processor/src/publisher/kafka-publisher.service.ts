@@ -46,6 +46,8 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
   private connected = false;
   private sendingSince: number | undefined;
   private lastSendFailed = false;
+  /** The loop sleeps on an empty buffer: the next record wakes it. */
+  private emptyWait = false;
   private droppedSinceLog = 0;
   private lastDropLog = 0;
 
@@ -116,7 +118,11 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
       this.dropped(1, this.stopping ? 'shutdown' : 'buffer_full');
       return;
     }
-    if (this.wake !== undefined && this.buffer.size >= this.config.BATCH_MAX_RECORDS) this.wake();
+    if (
+      this.wake !== undefined &&
+      (this.emptyWait || this.buffer.size >= this.config.BATCH_MAX_RECORDS)
+    )
+      this.wake();
   }
 
   private dropped(n: number, reason: 'buffer_full' | 'shutdown'): void {
@@ -180,7 +186,10 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
     while (!this.abandon) {
       if (this.buffer.size === 0) {
         if (this.stopping) break;
-        await this.idle(this.config.BATCH_LINGER_MS > 0 ? this.config.BATCH_LINGER_MS : 5);
+        // Nothing to send: sleep until the first record arrives (no timer firing every linger).
+        this.emptyWait = true;
+        await this.idle(1_000);
+        this.emptyWait = false;
         continue;
       }
       if (
