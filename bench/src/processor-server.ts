@@ -57,13 +57,20 @@ let gcCount = 0;
 let gcMs = 0;
 let profiler = new GCProfiler();
 profiler.start();
+// Bytes allocated: the heap growth between one GC's end and the next one's start, summed
+// (allocations since the last GC are not counted: compare over many GCs).
+let allocated = 0;
+let lastAfter: number | undefined;
 process.on('message', (m) => {
   if (m !== 'gc') return;
   for (const e of profiler.stop()?.statistics ?? []) {
     gcCount++;
     gcMs += e.cost / 1000;
+    const before = e.beforeGC.heapStatistics.usedHeapSize;
+    if (lastAfter !== undefined && before > lastAfter) allocated += before - lastAfter;
+    lastAfter = e.afterGC.heapStatistics.usedHeapSize;
   }
   profiler = new GCProfiler();
   profiler.start();
-  process.send?.({ count: gcCount, ms: gcMs });
+  process.send?.({ count: gcCount, ms: gcMs, allocated });
 });

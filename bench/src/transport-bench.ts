@@ -35,9 +35,15 @@ function server(transport: string, flags: string[], port: number): Promise<Child
   });
 }
 
-function gc(c: ChildProcess): Promise<{ count: number; ms: number }> {
+interface GcTotals {
+  count: number;
+  ms: number;
+  allocated: number;
+}
+
+function gc(c: ChildProcess): Promise<GcTotals> {
   return new Promise((resolve) => {
-    c.once('message', (m) => resolve(m as { count: number; ms: number }));
+    c.once('message', (m) => resolve(m as GcTotals));
     c.send('gc');
   });
 }
@@ -47,6 +53,8 @@ interface Sample {
   cpuUs: number;
   gcPerK: number;
   gcMsPerK: number;
+  /** Heap bytes allocated per stream (from GC heap statistics; needs several GCs). */
+  allocPerStream: number;
   errors: number;
 }
 
@@ -77,6 +85,7 @@ async function measure(v: (typeof VARIANTS)[number]): Promise<Sample> {
       cpuUs: ((cpu1 - cpu0) * 1e6) / r.done,
       gcPerK: ((g1.count - g0.count) * 1000) / r.done,
       gcMsPerK: ((g1.ms - g0.ms) * 1000) / r.done,
+      allocPerStream: (g1.allocated - g0.allocated) / r.done,
       errors: r.errors,
     };
   } finally {
@@ -95,12 +104,12 @@ async function main(): Promise<void> {
     `\nserver alone, raw HTTP/2 client, ${STREAMS} concurrent streams, ${SECONDS}s x ${ROUNDS} rounds interleaved; load average ${loadavg()[0]!.toFixed(2)}\n`,
   );
   console.log(
-    '| variant | streams/s | server CPU µs/stream (median; every round) | GC pauses / ms per 1k streams | errors |',
+    '| variant | streams/s | server CPU µs/stream (median; every round) | GC pauses / ms per 1k streams | KB allocated per stream | errors |',
   );
-  console.log('|---|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|');
   for (const [name, xs] of samples) {
     console.log(
-      `| ${name} | ${median(xs.map((x) => x.perSecond)).toFixed(0)} | ${median(xs.map((x) => x.cpuUs)).toFixed(1)} (${xs.map((x) => x.cpuUs.toFixed(1)).join(' / ')}) | ${median(xs.map((x) => x.gcPerK)).toFixed(2)} / ${median(xs.map((x) => x.gcMsPerK)).toFixed(1)} | ${xs.reduce((a, x) => a + x.errors, 0)} |`,
+      `| ${name} | ${median(xs.map((x) => x.perSecond)).toFixed(0)} | ${median(xs.map((x) => x.cpuUs)).toFixed(1)} (${xs.map((x) => x.cpuUs.toFixed(1)).join(' / ')}) | ${median(xs.map((x) => x.gcPerK)).toFixed(2)} / ${median(xs.map((x) => x.gcMsPerK)).toFixed(1)} | ${(median(xs.map((x) => x.allocPerStream)) / 1024).toFixed(1)} | ${xs.reduce((a, x) => a + x.errors, 0)} |`,
     );
   }
 }

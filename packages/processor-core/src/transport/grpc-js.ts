@@ -91,6 +91,7 @@ class GrpcJsCall extends StreamPump {
     if (this.done) return;
     this.done = true;
     this.host.close(this.ext, outcome);
+    this.release();
   }
 }
 

@@ -107,6 +107,9 @@ function onEnd(this: Tagged): void {
 }
 function onClose(this: Tagged): void {
   this[kCall]?.onClosed();
+  // Node keeps a closed stream's objects until a mark-compact (its native handle is held
+  // weakly), so they are often promoted: let them not take the call along (see pump.ts RELEASED).
+  this[kCall] = undefined;
 }
 function onError(this: Tagged, err: Error): void {
   this[kCall]?.onError(err);
@@ -283,7 +286,9 @@ class Http2Call extends StreamPump {
     this.done = true;
     this.trailers = trailers;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
     this.t.host.close(this.ext, outcome);
+    this.release();
   }
 }
 
