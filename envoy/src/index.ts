@@ -9,3 +9,14 @@ export {
   SIDECAR_HEADER_FILTER,
   type SidecarVars,
 } from './render';
+export {
+  ADS_CONFIG_SOURCE,
+  ECDS_FILTER_TYPES,
+  type EnvoyJson,
+  type SdsRef,
+  XDS_CLUSTER,
+  xdsBootstrap,
+  type XdsBootstrapOptions,
+  type XdsResources,
+  xdsResourcesFromBootstrap,
+} from './xds';
