@@ -20,3 +20,13 @@ export {
   type XdsResources,
   xdsResourcesFromBootstrap,
 } from './xds';
+export { nodeXdsResources, renderNode, type TopologyNode } from './topology';
+export {
+  DEV_CONTROL_PLANE,
+  DEV_HEADER_CACHE_EXPIRY,
+  DEV_NODE_IDS,
+  DEV_PORTS,
+  DEV_SIDECAR_PORTS,
+  DEV_XDS_PKI_DIR,
+  devTopology,
+} from './dev-topology';
