@@ -26,6 +26,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeEnvoyDescriptors } from './envoy-descriptors.mjs';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -181,6 +182,8 @@ try {
     ],
     { cwd: work, stdio: 'inherit' },
   );
+  // Replaced by the set of the Envoy version the project runs (see envoy-descriptors.mjs).
+  writeEnvoyDescriptors(join(outEs, 'envoy-api.binpb'));
   console.log(`protos: generated protobuf-es and the Envoy API descriptor set into ${outEs}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
