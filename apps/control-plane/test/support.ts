@@ -25,7 +25,13 @@ import {
   startNodeService,
   type Started,
 } from '@edge/testkit';
-import { CA_SECRET, CLIENT_CERT_SECRET, CONTROL_PLANE_SAN, ensurePki, pkiLayout } from '@edge/xds-pki';
+import {
+  CA_SECRET,
+  CLIENT_CERT_SECRET,
+  CONTROL_PLANE_SAN,
+  ensurePki,
+  pkiLayout,
+} from '@edge/xds-pki';
 
 export const ADMIN_TOKEN = 'integration-test-admin-token-0123456789';
 const ENTRY = join(__dirname, '..', 'dist', 'main.js');
@@ -46,7 +52,9 @@ export async function until<T>(
       last = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+      throw new Error(
+        `timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
@@ -85,15 +93,20 @@ export interface Stack {
   cp: Started<NodeServiceInfo> | undefined;
   startControlPlane(): Promise<void>;
   stopControlPlane(): Promise<void>;
-  startEnvoy(node: TopologyNode, opts?: { clientCert?: boolean; readyPorts?: number[] }): Promise<Started<EnvoyInfo>>;
+  startEnvoy(
+    node: TopologyNode,
+    opts?: { clientCert?: boolean; readyPorts?: number[] },
+  ): Promise<Started<EnvoyInfo>>;
   stop(): Promise<void>;
 }
 
 /** Topology nodes of the tests: a sidecar (app + header provider) and a front proxy. */
-export async function testNodes(ports: {
-  app: number;
-  provider: number;
-}): Promise<{ sidecar: TopologyNode; front: TopologyNode; sidecarPort: number; frontPort: number }> {
+export async function testNodes(ports: { app: number; provider: number }): Promise<{
+  sidecar: TopologyNode;
+  front: TopologyNode;
+  sidecarPort: number;
+  frontPort: number;
+}> {
   const sidecarPort = await freePort();
   const frontPort = await freePort();
   const sidecar: TopologyNode = {

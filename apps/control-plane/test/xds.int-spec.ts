@@ -26,7 +26,6 @@ let app: Awaited<ReturnType<typeof jsonServer>>;
 let provider: Awaited<ReturnType<typeof jsonServer>>;
 let widgets: Awaited<ReturnType<typeof jsonServer>>;
 let sidecarEnvoy: Started<EnvoyInfo>;
-let frontEnvoy: Started<EnvoyInfo>;
 let sidecarUrl: string;
 let frontUrl: string;
 
@@ -67,10 +66,13 @@ beforeAll(async () => {
   const n = await testNodes({ app: app.port, provider: provider.port });
   stack = await startStack([n.sidecar, n.front]);
   sidecarEnvoy = await stack.startEnvoy(n.sidecar);
-  frontEnvoy = await stack.startEnvoy(n.front);
+  await stack.startEnvoy(n.front);
   sidecarUrl = `http://127.0.0.1:${n.sidecarPort}`;
   frontUrl = `http://127.0.0.1:${n.frontPort}`;
-  await until('both nodes in sync', async () => (await inSync('sidecar-a')) && inSync('front-proxy'));
+  await until(
+    'both nodes in sync',
+    async () => (await inSync('sidecar-a')) && inSync('front-proxy'),
+  );
 });
 
 afterAll(async () => {
@@ -181,10 +183,16 @@ describe('hostile admin input', () => {
     expect(unknown.status).toBe(404);
     const odd = await admin(stack, 'GET', '/nodes/..%2f..%2fetc/routes');
     expect(odd.status).toBe(404);
-    const wasmSha = await admin(stack, 'POST', `/wasm/modules?version=bad&sha256=${'0'.repeat(64)}`, undefined, {
-      raw: variant('bad'),
-      contentType: 'application/wasm',
-    });
+    const wasmSha = await admin(
+      stack,
+      'POST',
+      `/wasm/modules?version=bad&sha256=${'0'.repeat(64)}`,
+      undefined,
+      {
+        raw: variant('bad'),
+        contentType: 'application/wasm',
+      },
+    );
     expect(wasmSha.status).toBe(400);
     expect(wasmSha.body.fields[0].field).toBe('sha256');
     // Nothing reached an Envoy: both nodes are still in sync on their old versions.
@@ -197,13 +205,22 @@ describe('Wasm over ECDS', () => {
     // A valid WebAssembly module that is no proxy-wasm filter: it passes the upload checks
     // (checksum, WebAssembly.validate) but Envoy cannot start it.
     const empty = Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
-    const up = await admin(stack, 'POST', `/wasm/modules?version=empty&sha256=${sha(empty)}`, undefined, {
-      raw: empty,
-      contentType: 'application/wasm',
-    });
+    const up = await admin(
+      stack,
+      'POST',
+      `/wasm/modules?version=empty&sha256=${sha(empty)}`,
+      undefined,
+      {
+        raw: empty,
+        contentType: 'application/wasm',
+      },
+    );
     expect(up.status).toBe(201);
     const before = (await nodeStatus('sidecar-a')).status.acked[ECDS];
-    expect((await admin(stack, 'POST', '/wasm/rollouts', { version: 'empty', nodes: ['sidecar-a'] })).status).toBe(201);
+    expect(
+      (await admin(stack, 'POST', '/wasm/rollouts', { version: 'empty', nodes: ['sidecar-a'] }))
+        .status,
+    ).toBe(201);
     const nack = await until('the NACK', async () => {
       const s = (await nodeStatus('sidecar-a')).status;
       return s.lastNack?.typeUrl === ECDS ? s.lastNack : undefined;
@@ -230,13 +247,20 @@ describe('Wasm over ECDS', () => {
     });
     expect(up.status).toBe(201);
     const listenerStats = () =>
-      envoyStats(sidecarEnvoy.info.adminPort, '^listener_manager\\.(listener_(added|modified|removed|create_success)|total_filter_chains_draining)$');
-    const cx = () => envoyStats(sidecarEnvoy.info.adminPort, '^http\\.sidecar\\.downstream_cx_total$');
+      envoyStats(
+        sidecarEnvoy.info.adminPort,
+        '^listener_manager\\.(listener_(added|modified|removed|create_success)|total_filter_chains_draining)$',
+      );
+    const cx = () =>
+      envoyStats(sidecarEnvoy.info.adminPort, '^http\\.sidecar\\.downstream_cx_total$');
     const statsBefore = await listenerStats();
     const cxBefore = (await cx()).get('http.sidecar.downstream_cx_total') ?? 0;
     const load = wrk(`${sidecarUrl}/load`, 6, 8);
     await new Promise((r) => setTimeout(r, 1_500));
-    const roll = await admin(stack, 'POST', '/wasm/rollouts', { version: 'v2', nodes: ['sidecar-a'] });
+    const roll = await admin(stack, 'POST', '/wasm/rollouts', {
+      version: 'v2',
+      nodes: ['sidecar-a'],
+    });
     expect(roll.status).toBe(201);
     expect(roll.body[0]).toMatchObject({ version: 'v2', previous: ['builtin'] });
     await until('v2 ACKed', () => inSync('sidecar-a'), 10_000);
@@ -263,7 +287,11 @@ describe('control plane restart under load', () => {
     await stack.stopControlPlane();
     await new Promise((r) => setTimeout(r, 1_500));
     await stack.startControlPlane();
-    await until('both nodes resynced', async () => (await inSync('sidecar-a')) && inSync('front-proxy'), 30_000);
+    await until(
+      'both nodes resynced',
+      async () => (await inSync('sidecar-a')) && inSync('front-proxy'),
+      30_000,
+    );
     const result = await load;
     expect(result.non2xx).toBe(0);
     expect(result.socketErrors).toBe(0);
@@ -275,7 +303,10 @@ describe('control plane restart under load', () => {
       pathPrefix: '/gadgets',
       upstream: 'widgets',
     });
-    await until('the moved route', async () => (await getJson(`${sidecarUrl}/gadgets`)).body.app === 'widgets');
+    await until(
+      'the moved route',
+      async () => (await getJson(`${sidecarUrl}/gadgets`)).body.app === 'widgets',
+    );
     expect((await getJson(`${sidecarUrl}/widgets/3`)).body.app).toBe('a');
   });
 });
@@ -291,9 +322,14 @@ describe('mTLS', () => {
     );
     // Envoy gives up waiting for its first config after the initial fetch timeout (15 s) and is
     // LIVE with nothing: no listener, the control plane never saw it.
-    const listeners = await (await fetch(`http://127.0.0.1:${intruder.info.adminPort}/listeners?format=json`)).json();
+    const listeners = await (
+      await fetch(`http://127.0.0.1:${intruder.info.adminPort}/listeners?format=json`)
+    ).json();
     expect(listeners).toEqual({});
-    const ssl = await envoyStats(intruder.info.adminPort, '^cluster\\.xds_control_plane\\.ssl\\.connection_error$');
+    const ssl = await envoyStats(
+      intruder.info.adminPort,
+      '^cluster\\.xds_control_plane\\.ssl\\.connection_error$',
+    );
     expect(ssl.get('cluster.xds_control_plane.ssl.connection_error') ?? 0).toBeGreaterThan(0);
     const streams = (await nodeStatus('sidecar-a')).status.streams;
     expect(streams.sotw + streams.delta).toBe(1);

@@ -1,4 +1,4 @@
-import { type ExecutionContext, HttpException } from '@nestjs/common';
+import type { ExecutionContext, HttpException } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { AdminTokenGuard } from './admin-token.guard';
 

@@ -13,7 +13,10 @@ import { type FieldProblem } from '../topology/snapshot-builder';
 export type ApiErrorBody = ErrorBody & { fields?: FieldProblem[] };
 
 /** A 4xx naming the fields at fault: `{ message, status, details: "InvalidField <field>: ...", fields }`. */
-export function invalidFields(status: 400 | 404 | 409 | 422, problems: FieldProblem[]): HttpException {
+export function invalidFields(
+  status: 400 | 404 | 409 | 422,
+  problems: FieldProblem[],
+): HttpException {
   const first = problems[0];
   const details = first
     ? `InvalidField ${first.field}: ${first.message}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`
@@ -54,7 +57,8 @@ function bodyParserErrorBody(err: { status: number; type: string }): ApiErrorBod
   if (err.type === 'entity.too.large') {
     return errorBody(413, 'PayloadTooLarge The request body is too large');
   }
-  if (err.type === 'entity.parse.failed') return errorBody(400, 'MalformedBody The body is not valid JSON');
+  if (err.type === 'entity.parse.failed')
+    return errorBody(400, 'MalformedBody The body is not valid JSON');
   return errorBody(err.status, 'MalformedBody The request body could not be read');
 }
 

@@ -4,4 +4,7 @@ import { DataSource } from 'typeorm';
 import { loadControlPlaneConfig } from '../config/control-plane.config';
 import { typeOrmOptions } from './typeorm-options';
 
-export default new DataSource({ ...typeOrmOptions(loadControlPlaneConfig()), migrationsRun: false });
+export default new DataSource({
+  ...typeOrmOptions(loadControlPlaneConfig()),
+  migrationsRun: false,
+});

@@ -55,6 +55,7 @@ export class ControlPlaneMetrics {
     if (this.lastAcked.get(key) === version) return;
     this.lastAcked.set(key, version);
     const seconds = (Date.now() - publishedAt) / 1000;
-    if (seconds < 60) this.ackLatency.observe({ type: typeUrl.slice(typeUrl.lastIndexOf('.') + 1) }, seconds);
+    if (seconds < 60)
+      this.ackLatency.observe({ type: typeUrl.slice(typeUrl.lastIndexOf('.') + 1) }, seconds);
   }
 }

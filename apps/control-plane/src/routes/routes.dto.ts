@@ -15,7 +15,10 @@ import {
 export const NAME_RE = /^[a-z][a-z0-9_-]{0,62}$/;
 
 export class RouteBodyDto {
-  @ApiProperty({ example: '/api/v0/widgets', description: 'Path prefix (canonical, case-sensitive)' })
+  @ApiProperty({
+    example: '/api/v0/widgets',
+    description: 'Path prefix (canonical, case-sensitive)',
+  })
   @IsString()
   @MaxLength(200)
   @Matches(/^\//, { message: 'pathPrefix must start with /' })
@@ -33,7 +36,10 @@ export class RouteBodyDto {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(16)
-  @Matches(SCOPE_STRING, { each: true, message: 'requiredScopes entries must look like resource:action' })
+  @Matches(SCOPE_STRING, {
+    each: true,
+    message: 'requiredScopes entries must look like resource:action',
+  })
   requiredScopes?: string[];
 
   @ApiPropertyOptional({ example: 15000, description: 'Route timeout, 1 ms – 60 s (default 15 s)' })

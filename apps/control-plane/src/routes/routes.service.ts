@@ -30,7 +30,10 @@ export class RoutesService {
 
   async list(nodeId: string): Promise<RouteDto[]> {
     this.topology.node(nodeId);
-    const rows = await this.db.manager.find(RouteEntity, { where: { nodeId }, order: { name: 'ASC' } });
+    const rows = await this.db.manager.find(RouteEntity, {
+      where: { nodeId },
+      order: { name: 'ASC' },
+    });
     return rows.map(routeView);
   }
 
@@ -44,7 +47,9 @@ export class RoutesService {
   create(nodeId: string, body: CreateRouteDto): Promise<RouteDto> {
     return this.snapshots.change(nodeId, async (em) => {
       if (await em.existsBy(RouteEntity, { nodeId, name: body.name })) {
-        throw invalidFields(409, [{ field: 'name', message: 'a route of that name exists on this node' }]);
+        throw invalidFields(409, [
+          { field: 'name', message: 'a route of that name exists on this node' },
+        ]);
       }
       const row = em.create(RouteEntity, { nodeId, name: body.name, ...this.fields(body) });
       await this.check(em, row, undefined);
@@ -85,7 +90,10 @@ export class RoutesService {
       row,
       upstreams.map((u) => u.name),
     );
-    const clash = await em.findOneBy(RouteEntity, { nodeId: row.nodeId, pathPrefix: row.pathPrefix });
+    const clash = await em.findOneBy(RouteEntity, {
+      nodeId: row.nodeId,
+      pathPrefix: row.pathPrefix,
+    });
     if (clash && clash.id !== id) {
       problems.push({ field: 'pathPrefix', message: `route ${clash.name} has the same prefix` });
     }

@@ -68,31 +68,33 @@ export class SnapshotsService {
   async change<T>(nodeId: string, mutate: (em: EntityManager) => Promise<T>): Promise<T> {
     this.topology.node(nodeId); // 404 for an unknown node
     const prev = this.queues.get(nodeId) ?? Promise.resolve();
-    const run = prev.catch(() => undefined).then(async () => {
-      const { result, snapshot } = await this.db.transaction(async (em) => {
-        const result = await mutate(em);
-        const snapshot = toSnapshot(await this.resources(em, nodeId));
-        const issues = validateSnapshot(snapshot);
-        if (issues.length > 0) {
-          this.metrics.rejectedChanges.inc();
-          throw invalidFields(
-            422,
-            issues.map((i) => ({
-              field: `${i.typeUrl.split('.').at(-1) ?? i.typeUrl}/${i.name}: ${i.field}`,
-              message: i.message,
-            })),
-          );
-        }
-        return { result, snapshot };
+    const run = prev
+      .catch(() => undefined)
+      .then(async () => {
+        const { result, snapshot } = await this.db.transaction(async (em) => {
+          const result = await mutate(em);
+          const snapshot = toSnapshot(await this.resources(em, nodeId));
+          const issues = validateSnapshot(snapshot);
+          if (issues.length > 0) {
+            this.metrics.rejectedChanges.inc();
+            throw invalidFields(
+              422,
+              issues.map((i) => ({
+                field: `${i.typeUrl.split('.').at(-1) ?? i.typeUrl}/${i.name}: ${i.field}`,
+                message: i.message,
+              })),
+            );
+          }
+          return { result, snapshot };
+        });
+        const t0 = performance.now();
+        const { versions } = this.cache.setSnapshot(nodeId, snapshot);
+        this.publishedAt.set(nodeId, Date.now());
+        this.metrics.snapshotsPublished.inc({ node: nodeId });
+        this.metrics.snapshotBuildSeconds.observe((performance.now() - t0) / 1000);
+        this.logger.log(`node ${nodeId}: snapshot published ${JSON.stringify(versions)}`);
+        return result;
       });
-      const t0 = performance.now();
-      const { versions } = this.cache.setSnapshot(nodeId, snapshot);
-      this.publishedAt.set(nodeId, Date.now());
-      this.metrics.snapshotsPublished.inc({ node: nodeId });
-      this.metrics.snapshotBuildSeconds.observe((performance.now() - t0) / 1000);
-      this.logger.log(`node ${nodeId}: snapshot published ${JSON.stringify(versions)}`);
-      return result;
-    });
     this.queues.set(nodeId, run);
     return run;
   }

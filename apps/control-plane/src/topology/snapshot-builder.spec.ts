@@ -66,9 +66,9 @@ describe('placement and routeProblems (front proxy)', () => {
   });
 
   it('refuses an upstream named like a static cluster', () => {
-    expect(upstreamProblems(front, { name: 'echo', endpoints: [], connectTimeoutMs: 1000 })).toEqual(
-      [{ field: 'name', message: 'taken by a static cluster of this node' }],
-    );
+    expect(
+      upstreamProblems(front, { name: 'echo', endpoints: [], connectTimeoutMs: 1000 }),
+    ).toEqual([{ field: 'name', message: 'taken by a static cluster of this node' }]);
   });
 });
 
@@ -76,11 +76,21 @@ describe('buildResources', () => {
   it('adds upstreams as EDS clusters with their endpoints', () => {
     const r = buildResources(
       front,
-      [{ name: 'widgets', endpoints: [{ address: '127.0.0.1', port: 7999 }], connectTimeoutMs: 250 }],
+      [
+        {
+          name: 'widgets',
+          endpoints: [{ address: '127.0.0.1', port: 7999 }],
+          connectTimeoutMs: 250,
+        },
+      ],
       [],
       undefined,
     );
-    expect(r.clusters.at(-1)).toMatchObject({ name: 'widgets', type: 'EDS', connect_timeout: '0.250s' });
+    expect(r.clusters.at(-1)).toMatchObject({
+      name: 'widgets',
+      type: 'EDS',
+      connect_timeout: '0.250s',
+    });
     expect(r.endpoints.at(-1)).toMatchObject({ cluster_name: 'widgets' });
     expect(front.clusters.some((c) => c.name === 'widgets')).toBe(false); // base untouched
   });

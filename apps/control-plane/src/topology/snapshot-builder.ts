@@ -35,7 +35,9 @@ export function routeTable(resources: XdsResources): Json[] | undefined {
 }
 
 export function staticRouteNames(resources: XdsResources): string[] {
-  return (routeTable(resources) ?? []).map((r) => String(r.name ?? '')).filter((n) => n !== '');
+  return (routeTable(resources) ?? [])
+    .map((r) => (typeof r.name === 'string' ? r.name : ''))
+    .filter((n) => n !== '');
 }
 
 export function staticClusterNames(resources: XdsResources): string[] {
@@ -113,7 +115,10 @@ export function routeProblems(
   }
   const clusters = [...staticClusterNames(resources), ...upstreamNames];
   if (!clusters.includes(route.upstream)) {
-    problems.push({ field: 'upstream', message: 'no upstream or cluster of that name on this node' });
+    problems.push({
+      field: 'upstream',
+      message: 'no upstream or cluster of that name on this node',
+    });
   }
   return problems;
 }

@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminTokenGuard } from '../auth/admin-token.guard';
 import { CreateUpstreamDto, UpstreamBodyDto, UpstreamDto } from './upstreams.dto';
@@ -19,7 +30,8 @@ export class UpstreamsController {
 
   @Post()
   @ApiOperation({
-    summary: 'Add an upstream (a cluster with its endpoints over EDS) (published to the node at once; 400/409/422 name the bad field)',
+    summary:
+      'Add an upstream (a cluster with its endpoints over EDS) (published to the node at once; 400/409/422 name the bad field)',
   })
   @ApiOkResponse({ type: UpstreamDto })
   create(@Param('nodeId') nodeId: string, @Body() body: CreateUpstreamDto): Promise<UpstreamDto> {

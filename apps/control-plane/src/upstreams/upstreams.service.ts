@@ -80,7 +80,8 @@ export class UpstreamsService {
         ]);
       }
       const res = await em.delete(UpstreamEntity, { nodeId, name });
-      if (!res.affected) throw apiError(404, 'UnknownUpstream No upstream of that name on this node');
+      if (!res.affected)
+        throw apiError(404, 'UnknownUpstream No upstream of that name on this node');
     });
   }
 }

@@ -47,7 +47,9 @@ export class WasmController {
   }
 
   @Post('wasm/rollbacks')
-  @ApiOperation({ summary: 'Return chosen nodes to the version they ran before their last rollout' })
+  @ApiOperation({
+    summary: 'Return chosen nodes to the version they ran before their last rollout',
+  })
   @ApiOkResponse({ type: [NodeWasmDto] })
   rollback(@Body() body: NodesDto): Promise<NodeWasmDto[]> {
     return this.wasm.rollback(body.nodes);

@@ -11,7 +11,9 @@ export class UploadQueryDto {
   @Matches(VERSION_RE, { message: 'version must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}' })
   version!: string;
 
-  @ApiProperty({ description: 'SHA-256 of the body, lower-case hex: the upload is refused unless it matches' })
+  @ApiProperty({
+    description: 'SHA-256 of the body, lower-case hex: the upload is refused unless it matches',
+  })
   @IsString()
   @Matches(SHA256_RE, { message: 'sha256 must be 64 lower-case hex digits' })
   sha256!: string;
@@ -42,7 +44,9 @@ export class WasmModuleDto {
 
 export class NodeWasmDto {
   @ApiProperty() nodeId!: string;
-  @ApiProperty({ description: 'The version the node runs (builtin: the module its template names)' })
+  @ApiProperty({
+    description: 'The version the node runs (builtin: the module its template names)',
+  })
   version!: string;
   @ApiProperty() sha256!: string;
   @ApiProperty({ type: [String], description: 'Versions a rollback returns to, newest first' })

@@ -2,12 +2,16 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In } from 'typeorm';
-import { apiError, invalidFields } from '../common/api-exception.filter';
+import { invalidFields } from '../common/api-exception.filter';
 import { WasmModuleEntity, WasmRolloutEntity } from '../database/entities';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 import { TopologyService } from '../topology/topology.service';
 import { type NodeWasmDto, type WasmModuleDto } from './wasm.dto';
 import { BUILTIN_VERSION, WasmStore } from './wasm.store';
+
+/** The runtime's WebAssembly (not in the TS lib this project builds with). */
+const wasmRuntime = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } })
+  .WebAssembly;
 
 const view = (m: WasmModuleEntity): WasmModuleDto => ({
   version: m.version,
@@ -41,7 +45,7 @@ export class WasmService {
     if (actual !== sha256) {
       throw invalidFields(400, [{ field: 'sha256', message: 'does not match the body' }]);
     }
-    if (!WebAssembly.validate(body)) {
+    if (!wasmRuntime.validate(body)) {
       throw invalidFields(400, [{ field: 'body', message: 'not a valid WebAssembly module' }]);
     }
     if (version === BUILTIN_VERSION) {
@@ -64,7 +68,8 @@ export class WasmService {
   async rollout(version: string, nodes: string[]): Promise<NodeWasmDto[]> {
     this.checkNodes(nodes);
     const module = await this.db.manager.findOneBy(WasmModuleEntity, { version });
-    if (!module) throw invalidFields(404, [{ field: 'version', message: 'no module of that version' }]);
+    if (!module)
+      throw invalidFields(404, [{ field: 'version', message: 'no module of that version' }]);
     const out: NodeWasmDto[] = [];
     for (const nodeId of nodes) {
       out.push(
@@ -86,7 +91,10 @@ export class WasmService {
           const stack = await this.store.stack(em, nodeId);
           if (stack.length < 2) {
             throw invalidFields(409, [
-              { field: 'nodes', message: `${nodeId} runs the built-in module: nothing to roll back` },
+              {
+                field: 'nodes',
+                message: `${nodeId} runs the built-in module: nothing to roll back`,
+              },
             ]);
           }
           await em.insert(WasmRolloutEntity, {

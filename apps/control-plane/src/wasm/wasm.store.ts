@@ -62,7 +62,12 @@ export class WasmStore {
     const top = (await this.stack(em, nodeId)).at(-1) ?? null;
     if (top === null) return this.builtinModule(nodeId);
     const meta = await em.findOneByOrFail(WasmModuleEntity, { id: top });
-    return { version: meta.version, sha256: meta.sha256, moduleId: meta.id, content: await this.content(em, top) };
+    return {
+      version: meta.version,
+      sha256: meta.sha256,
+      moduleId: meta.id,
+      content: await this.content(em, top),
+    };
   }
 
   private async content(em: EntityManager, id: string): Promise<Buffer> {
