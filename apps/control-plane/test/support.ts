@@ -179,7 +179,6 @@ export async function startStack(nodes: TopologyNode[]): Promise<Stack> {
           ADMIN_TOKEN,
           TOPOLOGY: topologyFile,
           XDS_PKI_DIR: pkiDir,
-          XDS_CERT_REFRESH_MS: '500',
           LOG_LEVEL: 'info',
           DB_CONNECT_MAX_ATTEMPTS: '5',
         },

@@ -44,12 +44,13 @@ async function nodeStatus(id: string): Promise<any> {
   return r.body;
 }
 
-/** Every type of the node's snapshot ACKed at the snapshot's version. */
+/** Connected, nothing pending, every type it subscribed to ACKed at the snapshot's version. */
 async function inSync(id: string): Promise<boolean> {
   const s = (await nodeStatus(id)).status;
-  if (!s?.snapshotVersions) return false;
-  return Object.entries(s.snapshotVersions as Record<string, string>).every(
-    ([t, v]) => s.acked[t] === v,
+  if (!s?.snapshotVersions || s.streams.sotw + s.streams.delta === 0) return false;
+  if (s.pending.length > 0 || s.acked[LDS] === undefined) return false;
+  return Object.entries(s.acked as Record<string, string>).every(
+    ([t, v]) => s.snapshotVersions[t] === v,
   );
 }
 
@@ -251,10 +252,15 @@ describe('Wasm over ECDS', () => {
         sidecarEnvoy.info.adminPort,
         '^listener_manager\\.(listener_(added|modified|removed|create_success)|total_filter_chains_draining)$',
       );
-    const cx = () =>
-      envoyStats(sidecarEnvoy.info.adminPort, '^http\\.sidecar\\.downstream_cx_total$');
+    const cx = () => envoyStats(sidecarEnvoy.info.adminPort, '^http\\.sidecar\\.downstream_cx_');
     const statsBefore = await listenerStats();
-    const cxBefore = (await cx()).get('http.sidecar.downstream_cx_total') ?? 0;
+    const closedByEnvoy = (m: Map<string, number>) => ({
+      local: m.get('http.sidecar.downstream_cx_destroy_local') ?? -1,
+      localActive: m.get('http.sidecar.downstream_cx_destroy_local_active_rq') ?? -1,
+      drain: m.get('http.sidecar.downstream_cx_drain_close') ?? -1,
+    });
+    const cxBefore = closedByEnvoy(await cx());
+    const ecdsBefore = (await nodeStatus('sidecar-a')).status.acked[ECDS];
     const load = wrk(`${sidecarUrl}/load`, 6, 8);
     await new Promise((r) => setTimeout(r, 1_500));
     const roll = await admin(stack, 'POST', '/wasm/rollouts', {
@@ -264,13 +270,14 @@ describe('Wasm over ECDS', () => {
     expect(roll.status).toBe(201);
     expect(roll.body[0]).toMatchObject({ version: 'v2', previous: ['builtin'] });
     await until('v2 ACKed', () => inSync('sidecar-a'), 10_000);
+    expect((await nodeStatus('sidecar-a')).status.acked[ECDS]).not.toBe(ecdsBefore);
     const result = await load;
     expect(result.requests).toBeGreaterThan(100);
     expect(result.non2xx).toBe(0);
     expect(result.socketErrors).toBe(0);
     expect(await listenerStats()).toEqual(statsBefore);
-    // wrk's 8 connections stayed open through the update (no new connection was needed).
-    expect(((await cx()).get('http.sidecar.downstream_cx_total') ?? 0) - cxBefore).toBe(8);
+    // Envoy closed no downstream connection (none drained, none closed locally).
+    expect(closedByEnvoy(await cx())).toEqual(cxBefore);
     const after = await getJson(`${sidecarUrl}/after-v2`);
     expect(after.body.headers['x-provided']).toBe('from-provider');
     expect((await admin(stack, 'GET', '/nodes/sidecar-a/wasm')).body).toMatchObject({

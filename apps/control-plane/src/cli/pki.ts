@@ -2,8 +2,8 @@
 //   init <dir> <node-id>...   the CA, the server certificate, a certificate per node (idempotent)
 //   issue <dir> <node-id>     a certificate for one (new) node
 //   rotate <dir>              new server and node certificates under the same CA; Envoys reload
-//                             them through their SDS file watch, the control plane re-reads its
-//                             own within XDS_CERT_REFRESH_MS: nobody restarts
+//                             theirs through their SDS file watch (no restart); restart the
+//                             control plane for its own (Envoys keep serving and resync)
 import { ensurePki, issueNodeCert, pkiExists, rotatePki } from '@edge/xds-pki';
 
 function main(argv: string[]): void {

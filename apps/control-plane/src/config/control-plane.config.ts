@@ -31,8 +31,12 @@ export const controlPlaneConfigSchema = z.object({
   XDS_PKI_DIR: z.string().min(1).default(DEV_XDS_PKI_DIR),
   /** Create the CA and missing certificates at start (dev stack, tests). Production: false. */
   XDS_PKI_INIT: env.bool(false),
-  /** How often the server certificate and CA files are re-read (rotation without restart). */
-  XDS_CERT_REFRESH_MS: int(5_000, 100, 3_600_000),
+  /**
+   * How long a pushed type may hold back the next type while its ACK is outstanding (the xDS
+   * server's ordering). Envoy ACKs a new EDS cluster's CDS update only once the cluster has
+   * warmed, which needs the EDS push behind it: a long wait here delays every such change.
+   */
+  XDS_ACK_TIMEOUT_MS: int(250, 10, 10_000),
   /** JSON request bodies of the admin API. */
   JSON_BODY_LIMIT_BYTES: int(65_536, 1_024, 1_048_576),
   /** A Wasm module upload. */

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { experimental, type ServerCredentials } from '@grpc/grpc-js';
+import { ServerCredentials } from '@grpc/grpc-js';
+import { readPemFiles } from '@edge/service-config';
 import { pkiLayout } from '@edge/xds-pki';
 import { SnapshotCache, XdsServer } from '@edge/xds-server';
 import { type Logger as PinoLike } from 'pino';
@@ -10,24 +11,27 @@ import { ControlPlaneMetrics } from '../metrics/control-plane.metrics';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 
 /**
- * xDS credentials: TLS with the control plane's certificate and a client certificate required,
- * signed by the project CA. Both files are re-read every XDS_CERT_REFRESH_MS, so a rotation
- * (`pki rotate`) needs no restart.
+ * xDS credentials: TLS with the control plane's certificate, a client certificate required and
+ * signed by the project CA (`checkClientCertificate`). Read once at start (checked by
+ * readPemFiles): after `pki rotate` the control plane is restarted (Envoys keep serving and
+ * resync); the Envoys themselves reload their new certificates through SDS without a restart.
+ * (grpc-js's experimental file-watching certificate provider would avoid that restart, but in
+ * 1.14.7 its TLS contexts negotiate no ALPN and Envoy's HTTP/2 connection is reset.)
  */
 export function xdsServerCredentials(
-  config: Pick<ControlPlaneConfig, 'XDS_PKI_DIR' | 'XDS_CERT_REFRESH_MS'>,
+  config: Pick<ControlPlaneConfig, 'XDS_PKI_DIR'>,
 ): ServerCredentials {
   const layout = pkiLayout(config.XDS_PKI_DIR);
-  const ca = new experimental.FileWatcherCertificateProvider({
-    caCertificateFile: layout.ca.cert,
-    refreshIntervalMs: config.XDS_CERT_REFRESH_MS,
+  const pem = readPemFiles('control-plane', {
+    XDS_CA: { path: layout.ca.cert, kind: 'ca' },
+    XDS_SERVER_CERT: { path: layout.server.cert, kind: 'certificate' },
+    XDS_SERVER_KEY: { path: layout.server.key, kind: 'private-key', of: 'XDS_SERVER_CERT' },
   });
-  const identity = new experimental.FileWatcherCertificateProvider({
-    certificateFile: layout.server.cert,
-    privateKeyFile: layout.server.key,
-    refreshIntervalMs: config.XDS_CERT_REFRESH_MS,
-  });
-  return experimental.createCertificateProviderServerCredentials(ca, identity, true);
+  return ServerCredentials.createSsl(
+    pem.XDS_CA,
+    [{ cert_chain: pem.XDS_SERVER_CERT, private_key: pem.XDS_SERVER_KEY }],
+    true,
+  );
 }
 
 /** The xDS server's lifecycle (bound after every snapshot is published, stopped on shutdown). */
@@ -44,7 +48,12 @@ export class XdsService implements OnModuleDestroy {
     @Inject(ControlPlaneMetrics) metrics: ControlPlaneMetrics,
     @Inject(SnapshotsService) snapshots: SnapshotsService,
   ) {
-    this.server = new XdsServer({ cache, logger: logger.child({ component: 'xds' }), registry });
+    this.server = new XdsServer({
+      cache,
+      logger: logger.child({ component: 'xds' }),
+      registry,
+      ackTimeoutMs: config.XDS_ACK_TIMEOUT_MS,
+    });
     this.server.on('ack', (e) => {
       const at = snapshots.publishedAt.get(e.node.id);
       if (at !== undefined) metrics.observeAck(e.node.id, e.typeUrl, e.version, at);
