@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /**
  * The control plane's own metrics. The xDS server registers its protocol metrics (pushes per
@@ -17,6 +17,7 @@ export class ControlPlaneMetrics {
 
   constructor(@Inject(Registry) registry: Registry) {
     const registers = [registry];
+    collectDefaultMetrics({ register: registry });
     this.snapshotsPublished = new Counter({
       name: 'control_plane_snapshots_published_total',
       help: 'Snapshots published to the xDS cache, per node',
