@@ -101,11 +101,10 @@ export class SnapshotsService {
 
   /** The node's current resources (what its snapshot holds), from a transaction's view. */
   async resources(em: EntityManager, nodeId: string): Promise<XdsResources> {
-    const [upstreams, routes, module] = await Promise.all([
-      em.find(UpstreamEntity, { where: { nodeId }, order: { name: 'ASC' } }),
-      em.find(RouteEntity, { where: { nodeId }, order: { name: 'ASC' } }),
-      this.wasm.running(em, nodeId),
-    ]);
+    // One connection in a transaction: one query at a time.
+    const upstreams = await em.find(UpstreamEntity, { where: { nodeId }, order: { name: 'ASC' } });
+    const routes = await em.find(RouteEntity, { where: { nodeId }, order: { name: 'ASC' } });
+    const module = await this.wasm.running(em, nodeId);
     return buildResources(this.topology.base(nodeId), upstreams, routes, module?.content);
   }
 
