@@ -36,17 +36,29 @@ function delta(server: XdsServer): DeltaCall {
 }
 
 /** ACKs every response until nothing more is sent; returns the type URLs sent, in order. */
-function ackAll(call: SotwCall): string[] {
+function ackAll(call: SotwCall, names: Record<string, string[]> = {}): string[] {
   const types: string[] = [];
   for (let r = call.take(); r.length > 0; r = call.take()) {
     for (const res of r) {
       types.push(res.typeUrl);
       call.send(
-        sotwReq({ typeUrl: res.typeUrl, versionInfo: res.versionInfo, responseNonce: res.nonce }),
+        sotwReq({
+          typeUrl: res.typeUrl,
+          versionInfo: res.versionInfo,
+          responseNonce: res.nonce,
+          resourceNames: names[res.typeUrl] ?? [],
+        }),
       );
     }
   }
   return types;
+}
+
+/** ACKs every delta response until nothing more is sent. */
+function deltaAckAll(call: DeltaCall): void {
+  for (let r = call.take(); r.length > 0; r = call.take()) {
+    for (const res of r) call.send(deltaReq({ typeUrl: res.typeUrl, responseNonce: res.nonce }));
+  }
 }
 
 describe('state of the world stream', () => {
@@ -234,6 +246,52 @@ describe('state of the world stream', () => {
     expect(call.take().map((r) => r.typeUrl)).toEqual([TypeUrl.Route]);
   });
 
+  it('sends endpoints while the clusters wait for their ACK (Envoy ACKs CDS once clusters are warm)', () => {
+    const { cache, server } = setup();
+    cache.setSnapshot('n1', baseSnapshot());
+    const call = sotw(server);
+    call.send(sotwReq({ typeUrl: TypeUrl.Cluster }));
+    call.send(sotwReq({ typeUrl: TypeUrl.Endpoint, resourceNames: ['a', 'b'] }));
+    expect(call.take().map((r) => r.typeUrl)).toEqual([TypeUrl.Cluster, TypeUrl.Endpoint]);
+  });
+
+  it('removes a cluster only after the route that pointed at it is updated (make before break)', () => {
+    const { cache, server } = setup();
+    cache.setSnapshot('n1', baseSnapshot({ routeCluster: 'b' }));
+    const call = sotw(server);
+    call.send(sotwReq({ typeUrl: TypeUrl.Cluster }));
+    call.send(sotwReq({ typeUrl: TypeUrl.Route, resourceNames: ['r'] }));
+    expect(ackAll(call, { [TypeUrl.Route]: ['r'] })).toEqual([TypeUrl.Cluster, TypeUrl.Route]);
+    const withoutB = baseSnapshot({ routeCluster: 'a' });
+    withoutB.resources[TypeUrl.Cluster] = [cluster('a')];
+    withoutB.resources[TypeUrl.Endpoint] = [endpoints('a', 1001)];
+    const { versions } = cache.setSnapshot('n1', withoutB);
+    const interim = call.take();
+    expect(interim.map((r) => [r.typeUrl, r.resources.length])).toEqual([[TypeUrl.Cluster, 2]]);
+    expect(interim[0]!.versionInfo).not.toBe(versions[TypeUrl.Cluster]);
+    call.send(
+      sotwReq({
+        typeUrl: TypeUrl.Cluster,
+        versionInfo: interim[0]!.versionInfo,
+        responseNonce: interim[0]!.nonce,
+      }),
+    );
+    const routes = call.take();
+    expect(routes.map((r) => r.typeUrl)).toEqual([TypeUrl.Route]);
+    call.send(
+      sotwReq({
+        typeUrl: TypeUrl.Route,
+        versionInfo: routes[0]!.versionInfo,
+        responseNonce: routes[0]!.nonce,
+        resourceNames: ['r'],
+      }),
+    );
+    const final = call.take();
+    expect(final.map((r) => [r.typeUrl, r.resources.length, r.versionInfo])).toEqual([
+      [TypeUrl.Cluster, 1, versions[TypeUrl.Cluster]],
+    ]);
+  });
+
   it('stops holding a type back once the ACK timeout passes', async () => {
     const { cache, server } = setup(30);
     cache.setSnapshot('n1', baseSnapshot());
@@ -371,6 +429,25 @@ describe('delta stream', () => {
     cache.setSnapshot('n1', s);
     const r3 = call.take()[0]!;
     expect(r3.resources.map((r) => r.name)).toEqual(['zzz']);
+  });
+
+  it('defers a cluster removal until the route update is ACKed', () => {
+    const { cache, server } = setup();
+    cache.setSnapshot('n1', baseSnapshot({ routeCluster: 'b' }));
+    const call = delta(server);
+    call.send(deltaReq({ typeUrl: TypeUrl.Cluster, subscribe: ['*'] }));
+    call.send(deltaReq({ typeUrl: TypeUrl.Route, subscribe: ['r'] }));
+    deltaAckAll(call);
+    const withoutB = baseSnapshot({ routeCluster: 'a' });
+    withoutB.resources[TypeUrl.Cluster] = [cluster('a')];
+    withoutB.resources[TypeUrl.Endpoint] = [endpoints('a', 1001)];
+    cache.setSnapshot('n1', withoutB);
+    // nothing changed in the remaining clusters and the removal waits: only the route goes
+    const first = call.take();
+    expect(first.map((r) => r.typeUrl)).toEqual([TypeUrl.Route]);
+    call.send(deltaReq({ typeUrl: TypeUrl.Route, responseNonce: first[0]!.nonce }));
+    const second = call.take();
+    expect(second.map((r) => [r.typeUrl, r.removedResources])).toEqual([[TypeUrl.Cluster, ['b']]]);
   });
 
   it('does not re-send what a reconnecting client has (initial_resource_versions)', () => {

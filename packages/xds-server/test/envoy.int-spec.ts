@@ -174,6 +174,54 @@ describe.each([
     expect(await stat(envoy!, 'listener_manager.total_listeners_draining')).toBe(0);
   });
 
+  it('a new cluster and a route to it, then their removal, under load: no request sees a missing cluster', async () => {
+    const c = await startTaggedUpstream('c');
+    upstreams.push(c);
+    set([['/', 'a']]);
+    await until('a', async () => (await upstreamOf(base.listenerPort, '/c/1')) === 'a');
+    const seen = new Map<string, number>();
+    let running = true;
+    const load = (async () => {
+      while (running) {
+        const u = await upstreamOf(base.listenerPort, '/c/1').catch((e: Error) => e.message);
+        seen.set(u, (seen.get(u) ?? 0) + 1);
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 50));
+    const withC = { ...base, upstreams: { ...base.upstreams, c: c.port } };
+    const t0 = performance.now();
+    cache.setSnapshot(
+      nodeId,
+      topology({
+        ...withC,
+        routes: [
+          ['/c', 'c'],
+          ['/', 'a'],
+        ],
+        ecdsHeader: 'v1',
+      }),
+    );
+    await until('c', () => seen.has('c'), 10_000, 5);
+    // Envoy ACKs new clusters only once they are warm: their endpoints must not wait for that ACK
+    const addMs = performance.now() - t0;
+    expect(addMs).toBeLessThan(1000);
+    await until('more c', () => (seen.get('c') ?? 0) > 20, 10_000, 10);
+    // removing it again: the route leaves c before the cluster goes
+    const aBefore = seen.get('a') ?? 0;
+    set([['/', 'a']]);
+    await until('cluster c removed from Envoy', async () => {
+      const clusters = (await get(envoy!.info.adminPort, '/clusters')).body;
+      return !/^c::/m.test(clusters) && /^a::/m.test(clusters);
+    });
+    await until('a again', () => (seen.get('a') ?? 0) > aBefore + 20, 10_000, 10);
+    running = false;
+    await load;
+    expect(Object.fromEntries(seen)).toEqual({ a: expect.any(Number), c: expect.any(Number) });
+    console.log(
+      `[${kind}] new cluster + route serving after ${addMs.toFixed(1)} ms; requests ${JSON.stringify(Object.fromEntries(seen))}`,
+    );
+  });
+
   it('keeps serving while the server restarts, then reconnects and resyncs', async () => {
     set([['/', 'a']]);
     await until('a', async () => (await upstreamOf(base.listenerPort, '/r')) === 'a');
