@@ -157,9 +157,11 @@ try {
   const importsOf = new Map(
     v3Files.map((f) => [
       f,
-      [...readFileSync(join(work, 'envoy-api', f), 'utf8').matchAll(/^import (?:public |weak )?"([^"]+)";/gm)].map(
-        (m) => m[1],
-      ),
+      [
+        ...readFileSync(join(work, 'envoy-api', f), 'utf8').matchAll(
+          /^import (?:public |weak )?"([^"]+)";/gm,
+        ),
+      ].map((m) => m[1]),
     ]),
   );
   const missing = (f, seen = new Set()) => {

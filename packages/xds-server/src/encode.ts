@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { fromJson, toBinary, toJson, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
 import { envoyApiRegistry } from '@edge/protos/xds';
+import { LRUCache } from 'lru-cache';
 import type { ConsistencyIssue, ResourceJson } from './snapshot';
 import { messageTypeName, type TypeUrlValue, TypeUrl } from './type-url';
 
@@ -21,6 +22,12 @@ export function nameField(typeUrl: TypeUrlValue): string {
 }
 
 const CAMEL_NAME: Record<string, string> = { name: 'name', cluster_name: 'clusterName' };
+
+/**
+ * Encoded resources by their JSON text: many nodes usually share most resources (every sidecar
+ * the same clusters), so a resource is encoded once, not once per node. Failures are not kept.
+ */
+const encoded = new LRUCache<string, EncodedResource>({ max: 20_000 });
 
 /**
  * Encodes one resource given in Envoy's JSON form (snake_case or lowerCamel field names, `@type`
@@ -54,12 +61,22 @@ export function encodeResource(
     return fail(nf, `is ${JSON.stringify(given)} but the resource is named "${resource.name}"`);
   }
   const value = given === undefined ? { ...resource.value, [nf]: resource.name } : resource.value;
+  let key: string;
+  try {
+    key = `${typeUrl}\n${JSON.stringify(value)}`;
+  } catch (err) {
+    return fail('value', `not JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const hit = encoded.get(key);
+  if (hit) return { ok: true, encoded: hit };
   try {
     const msg = fromJson(schema, value as JsonValue, { registry });
     const bytes = toBinary(schema, msg);
     const canonical = toJson(schema, msg, { registry, useProtoFieldName: true }) as JsonObject;
     const version = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-    return { ok: true, encoded: { name: resource.name, version, bytes, canonical } };
+    const result = { name: resource.name, version, bytes, canonical };
+    encoded.set(key, result);
+    return { ok: true, encoded: result };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     return fail(fieldOfDecodeError(message), message);

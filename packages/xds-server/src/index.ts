@@ -1,5 +1,12 @@
 // @edge/xds-server: an xDS management server library on @grpc/grpc-js.
-export { TypeUrl, PUSH_ORDER, isTypeUrl, type TypeUrlValue } from './type-url';
+export {
+  TypeUrl,
+  PUSH_ORDER,
+  WAITS_FOR,
+  REMOVAL_WAITS_FOR,
+  isTypeUrl,
+  type TypeUrlValue,
+} from './type-url';
 export {
   ConsistencyError,
   type ConsistencyIssue,

@@ -12,7 +12,16 @@ import {
 import type { PreparedSnapshot } from './consistency';
 import type { AckEvent, NackEvent, NodeIdentity, PushEvent, StreamKind } from './events';
 import type { Logger } from './logger';
-import { isTypeUrl, isWildcardType, PUSH_ORDER, TYPE_SHORT, type TypeUrlValue } from './type-url';
+import {
+  isTypeUrl,
+  isWildcardType,
+  PUSH_ORDER,
+  TYPE_SHORT,
+  REMOVAL_WAITS_FOR,
+  WAITS_FOR,
+  type TypeUrlValue,
+} from './type-url';
+import { typeVersion, type EncodedResource } from './encode';
 
 /** The part of a gRPC bidi call a stream uses (grpc-js ServerDuplexStream fits; tests pass a Duplex). */
 export interface XdsCall<Req, Res> {
@@ -55,8 +64,11 @@ interface TypeState {
   /** A response of this type is waiting for its ACK/NACK. */
   outstanding: boolean;
   ackedVersion?: string;
-  // state of the world: the subscription the last response answered
+  // state of the world: the subscription the last response answered, and what it carried
   sentSubscription?: string;
+  sent: Map<string, EncodedResource>;
+  /** Resources kept on the client past their removal until what points at them is updated. */
+  deferredRemoval: boolean;
   // delta: what the client has (name → version), names told missing, first response owed
   known: Map<string, string>;
   toldMissing: Set<string>;
@@ -70,8 +82,8 @@ let streamCounter = 0;
 
 /**
  * One ADS stream: per type its subscription, nonce and versions. Snapshot changes and requests
- * mark types dirty; `pump` sends them in PUSH_ORDER, holding a type back while an earlier type
- * still waits for its ACK (bounded by `ackTimeoutMs`). Per-message state is in locals; the
+ * mark types dirty; `pump` sends them in PUSH_ORDER, holding a type back while a type it points
+ * at (WAITS_FOR) still waits for its ACK (bounded by `ackTimeoutMs`). Per-message state is in locals; the
  * per-stream state (what the client has, what is owed) lives here for the stream's lifetime.
  */
 export abstract class XdsStream {
@@ -162,6 +174,8 @@ export abstract class XdsStream {
       known: new Map(),
       toldMissing: new Set(),
       mustRespond: false,
+      sent: new Map(),
+      deferredRemoval: false,
     };
     this.types.set(t, st);
     return { st, first: true };
@@ -233,22 +247,54 @@ export abstract class XdsStream {
   /** Builds and sends the response of type `t` if one is owed; returns whether it sent one. */
   protected abstract respond(t: TypeUrlValue, st: TypeState, snapshot: PreparedSnapshot): boolean;
 
+  /** Whether removals of type `t` must wait (what may point at its resources is not settled). */
+  protected holdRemovals(t: TypeUrlValue): boolean {
+    const now = this.host.now();
+    return REMOVAL_WAITS_FOR[t].some((u) => {
+      const st = this.types.get(u);
+      return (
+        this.dirty.has(u) || (st?.outstanding === true && now - st.sentAt < this.host.ackTimeoutMs)
+      );
+    });
+  }
+
   private pump(): void {
     if (this.closed || !this.snapshot) return;
     const now = this.host.now();
     let blockedUntil: number | undefined;
-    for (const [i, t] of PUSH_ORDER.entries()) {
-      if (!this.dirty.has(t)) continue;
-      const blocker = PUSH_ORDER.slice(0, i)
-        .map((u) => this.types.get(u))
-        .find((u) => u?.outstanding === true && now - u.sentAt < this.host.ackTimeoutMs);
-      if (blocker) {
-        blockedUntil = blocker.sentAt + this.host.ackTimeoutMs;
-        break;
+    const hold = (sentAt: number) => {
+      const until = sentAt + this.host.ackTimeoutMs;
+      blockedUntil = blockedUntil === undefined ? until : Math.min(blockedUntil, until);
+    };
+    for (let pass = 0; pass < 3; pass++) {
+      for (const t of PUSH_ORDER) {
+        if (!this.dirty.has(t)) continue;
+        const blocker = WAITS_FOR[t]
+          .map((u) => this.types.get(u))
+          .find((u) => u?.outstanding === true && now - u.sentAt < this.host.ackTimeoutMs);
+        if (blocker) {
+          hold(blocker.sentAt);
+          continue;
+        }
+        this.dirty.delete(t);
+        const st = this.types.get(t);
+        if (st) this.respond(t, st, this.snapshot);
       }
-      this.dirty.delete(t);
-      const st = this.types.get(t);
-      if (st) this.respond(t, st, this.snapshot);
+      // Deferred removals whose referrers have settled go out now.
+      let again = false;
+      for (const [t, st] of this.types) {
+        if (!st.deferredRemoval || this.dirty.has(t)) continue;
+        if (this.holdRemovals(t)) {
+          for (const u of REMOVAL_WAITS_FOR[t]) {
+            const us = this.types.get(u);
+            if (us?.outstanding) hold(us.sentAt);
+          }
+          continue;
+        }
+        this.dirty.add(t);
+        again = true;
+      }
+      if (!again) break;
     }
     if (blockedUntil !== undefined && !this.timer) {
       this.timer = setTimeout(
@@ -339,22 +385,29 @@ export class SotwStream extends XdsStream {
     if (!pt) return false;
     if (!st.wildcard && st.names.size === 0) return false;
     const key = subscriptionKey(st);
-    if (st.sentVersion === pt.version && st.sentSubscription === key) return false;
-    const chosen = st.wildcard
+    let chosen = st.wildcard
       ? [...pt.resources.values()]
       : [...st.names].flatMap((n) => {
           const r = pt.resources.get(n);
           return r ? [r] : [];
         });
+    // Make before break: what the client has and the snapshot dropped stays until what may point
+    // at it has been updated.
+    const kept = st.wildcard ? [...st.sent.values()].filter((r) => !pt.resources.has(r.name)) : [];
+    st.deferredRemoval = kept.length > 0 && this.holdRemovals(t);
+    if (st.deferredRemoval) chosen = [...chosen, ...kept];
+    const version = st.deferredRemoval ? `${typeVersion(chosen)}-interim` : pt.version;
+    if (st.sentVersion === version && st.sentSubscription === key) return false;
     const nonce = this.nextNonce();
     const res = create(DiscoveryResponseSchema, {
-      versionInfo: pt.version,
+      versionInfo: version,
       typeUrl: t,
       nonce,
       resources: chosen.map((r) => create(AnySchema, { typeUrl: t, value: r.bytes })),
     });
+    st.sent = new Map(chosen.map((r) => [r.name, r]));
     st.sentSubscription = key;
-    this.write(t, st, res, pt.version, nonce, chosen.length, 0);
+    this.write(t, st, res, version, nonce, chosen.length, 0);
     return true;
   }
 }
@@ -421,7 +474,10 @@ export class DeltaStream extends XdsStream {
     const changed = [...pt.resources.values()].filter(
       (r) => inScope(r.name) && st.known.get(r.name) !== r.version,
     );
-    const removed = [...st.known.keys()].filter((n) => inScope(n) && !pt.resources.has(n));
+    const dropped = [...st.known.keys()].filter((n) => inScope(n) && !pt.resources.has(n));
+    // Make before break: removals wait until what may point at them has been updated.
+    st.deferredRemoval = dropped.length > 0 && this.holdRemovals(t);
+    const removed = st.deferredRemoval ? [] : dropped;
     const missing = [...st.names].filter(
       (n) => !pt.resources.has(n) && !st.known.has(n) && !st.toldMissing.has(n),
     );

@@ -22,6 +22,36 @@ export const PUSH_ORDER: readonly TypeUrlValue[] = [
   TypeUrl.Route,
 ];
 
+/**
+ * What a type's push waits for: the ACK of these types' outstanding responses on the same
+ * stream. Routes and extension configs point at clusters, listeners at clusters and extension
+ * configs, so they wait until Envoy has ACKed the clusters, which it does only once the new
+ * clusters are warm (their endpoints arrived). Endpoints wait for nothing: Envoy asks for them
+ * while it warms the clusters, before it ACKs the clusters. Routes do not wait for the listener
+ * ACK: a listener warms until its route configuration arrives.
+ */
+export const WAITS_FOR: Record<TypeUrlValue, readonly TypeUrlValue[]> = {
+  [TypeUrl.Cluster]: [],
+  [TypeUrl.Endpoint]: [],
+  [TypeUrl.ExtensionConfig]: [TypeUrl.Cluster],
+  [TypeUrl.Listener]: [TypeUrl.Cluster, TypeUrl.ExtensionConfig],
+  [TypeUrl.Route]: [TypeUrl.Cluster],
+};
+
+/**
+ * Removals wait the other way round: a cluster leaves an Envoy only once the types that may
+ * point at it (routes, listeners, extension configs) have been sent and ACKed without it. Only
+ * the wildcard types remove by omission; a named type (endpoints, routes, extension configs)
+ * goes when Envoy unsubscribes from it, which it does once nothing points at it.
+ */
+export const REMOVAL_WAITS_FOR: Record<TypeUrlValue, readonly TypeUrlValue[]> = {
+  [TypeUrl.Cluster]: [TypeUrl.ExtensionConfig, TypeUrl.Listener, TypeUrl.Route],
+  [TypeUrl.Endpoint]: [],
+  [TypeUrl.ExtensionConfig]: [],
+  [TypeUrl.Listener]: [],
+  [TypeUrl.Route]: [],
+};
+
 const KNOWN = new Set<string>(PUSH_ORDER);
 
 export function isTypeUrl(s: string): s is TypeUrlValue {

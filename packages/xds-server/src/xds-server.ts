@@ -23,7 +23,7 @@ import type { Logger } from './logger';
 import { XdsMetrics } from './metrics';
 import type { Snapshot } from './snapshot';
 import type { SnapshotCache } from './snapshot-cache';
-import { DeltaStream, SotwStream, type StreamHost, type XdsStream } from './stream';
+import { DeltaStream, SotwStream, type StreamHost, type XdsCall, type XdsStream } from './stream';
 import { TYPE_SHORT, type TypeUrlValue } from './type-url';
 
 const ADS = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
@@ -167,16 +167,14 @@ export class XdsServer extends EventEmitter<XdsEvents> {
   }
 
   /** Serves one state-of-the-world stream (used by bind; tests pass an in-memory duplex). */
-  handleSotw(call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>): SotwStream {
+  handleSotw(call: XdsCall<DiscoveryRequest, DiscoveryResponse>): SotwStream {
     const stream = new SotwStream(this.host, call);
     this.opened(stream);
     return stream;
   }
 
   /** Serves one delta stream (used by bind; tests pass an in-memory duplex). */
-  handleDelta(
-    call: ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>,
-  ): DeltaStream {
+  handleDelta(call: XdsCall<DeltaDiscoveryRequest, DeltaDiscoveryResponse>): DeltaStream {
     const stream = new DeltaStream(this.host, call);
     this.opened(stream);
     return stream;
@@ -223,7 +221,9 @@ export class XdsServer extends EventEmitter<XdsEvents> {
       ...(open.length === 0 && n.disconnectedAt !== undefined
         ? { disconnectedAt: isoFromPerf(n.disconnectedAt) }
         : {}),
-      acked: { ...n.acked },
+      acked: Object.assign({ ...n.acked }, ...open.map((s) => s.ackedVersions())) as Partial<
+        Record<TypeUrlValue, string>
+      >,
       ...(this.cache.getVersions(n.id) ? { snapshotVersions: this.cache.getVersions(n.id) } : {}),
       ...(n.lastNack ? { lastNack: { ...n.lastNack } } : {}),
       pending: [...pending],

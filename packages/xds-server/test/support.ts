@@ -61,6 +61,13 @@ export function get(
   });
 }
 
+/** The upstream tag of a response through Envoy (or `status <n>`). */
+export async function upstreamOf(port: number, path: string): Promise<string> {
+  const r = await get(port, path);
+  if (r.status !== 200) return `status ${r.status}`;
+  return (JSON.parse(r.body) as { upstream: string }).upstream;
+}
+
 /** Polls `fn` until it returns a truthy value; fails with the last value/error after `timeoutMs`. */
 export async function until<T>(
   what: string,
@@ -184,6 +191,8 @@ export interface AdsBootstrapOptions {
   delta?: boolean;
   /** mTLS to the xDS server: the CA to trust and this Envoy's client certificate (if any). */
   tls?: { ca: string; cert?: string; key?: string };
+  /** CDS/LDS initial_fetch_timeout (Envoy's default 15s). */
+  initialFetchTimeout?: string;
 }
 
 /** A minimal bootstrap: node identity, ADS over gRPC to the server, LDS/CDS through ADS. */
@@ -234,8 +243,16 @@ export function adsBootstrap(o: AdsBootstrapOptions): string {
           },
         ],
       },
-      cds_config: { ads: {}, resource_api_version: 'V3' },
-      lds_config: { ads: {}, resource_api_version: 'V3' },
+      cds_config: {
+        ads: {},
+        resource_api_version: 'V3',
+        ...(o.initialFetchTimeout ? { initial_fetch_timeout: o.initialFetchTimeout } : {}),
+      },
+      lds_config: {
+        ads: {},
+        resource_api_version: 'V3',
+        ...(o.initialFetchTimeout ? { initial_fetch_timeout: o.initialFetchTimeout } : {}),
+      },
     },
     static_resources: {
       clusters: [
