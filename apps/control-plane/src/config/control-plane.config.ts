@@ -32,11 +32,11 @@ export const controlPlaneConfigSchema = z.object({
   /** Create the CA and missing certificates at start (dev stack, tests). Production: false. */
   XDS_PKI_INIT: env.bool(false),
   /**
-   * How long a pushed type may hold back the next type while its ACK is outstanding (the xDS
-   * server's ordering). Envoy ACKs a new EDS cluster's CDS update only once the cluster has
-   * warmed, which needs the EDS push behind it: a long wait here delays every such change.
+   * How long a pushed resource may hold back what depends on it while its ACK is outstanding
+   * (the xds-server's ordering: clusters before the routes that use them, ...), for a client
+   * that never answers.
    */
-  XDS_ACK_TIMEOUT_MS: int(250, 10, 10_000),
+  XDS_ACK_TIMEOUT_MS: int(5_000, 10, 60_000),
   /** JSON request bodies of the admin API. */
   JSON_BODY_LIMIT_BYTES: int(65_536, 1_024, 1_048_576),
   /** A Wasm module upload. */
