@@ -16,7 +16,11 @@ describe('the stack over xDS (front proxy and sidecar from the control plane)', 
       headers: { authorization: `Bearer ${cp.token}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    const text = await res.text();
+    return {
+      status: res.status,
+      body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+    };
   };
 
   beforeAll(async () => {
@@ -32,14 +36,21 @@ describe('the stack over xDS (front proxy and sidecar from the control plane)', 
     const anon = await fetch(`${stack.proxyUrl}/api/v0/echo`);
     expect(anon.status).toBe(401);
     expect(((await anon.json()) as { details: string }).details).toMatch(/^NoCredentials/);
-    const res = await fetch(`${stack.proxyUrl}/api/v0/echo`, {
-      headers: { authorization: basic(root.key_id, root.secret) },
-    });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as EchoBody;
-    expect(body.headers['x-tenant-id']).toBe(root.tenant);
-    // The sidecar's Wasm filter, delivered over ECDS, added the header provider's token.
-    expect(body.headers['x-workload-token']).toMatch(/^eyJ/);
+    // The sidecar's Wasm filter, delivered over ECDS, adds the header provider's token once its
+    // first out-of-band fetch is done.
+    let body: EchoBody | undefined;
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const res = await fetch(`${stack.proxyUrl}/api/v0/echo`, {
+        headers: { authorization: basic(root.key_id, root.secret) },
+      });
+      expect(res.status).toBe(200);
+      body = (await res.json()) as EchoBody;
+      if (body.headers['x-workload-token'] !== undefined) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body?.headers['x-tenant-id']).toBe(root.tenant);
+    expect(body?.headers['x-workload-token']).toMatch(/^eyJ/);
   });
 
   it('a route added through the admin API is served with its required scope enforced', async () => {
