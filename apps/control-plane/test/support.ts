@@ -95,7 +95,7 @@ export interface Stack {
   stopControlPlane(): Promise<void>;
   startEnvoy(
     node: TopologyNode,
-    opts?: { clientCert?: boolean; readyPorts?: number[] },
+    opts?: { clientCert?: boolean; readyPorts?: number[]; apiType?: 'GRPC' | 'DELTA_GRPC' },
   ): Promise<Started<EnvoyInfo>>;
   stop(): Promise<void>;
 }
@@ -203,6 +203,7 @@ export async function startStack(nodes: TopologyNode[]): Promise<Stack> {
           : { clientCert: { path: files.sdsCert, secret: CLIENT_CERT_SECRET } }),
         ca: { path: files.sdsCa, secret: CA_SECRET },
         controlPlaneSan: CONTROL_PLANE_SAN,
+        apiType: opts.apiType ?? 'DELTA_GRPC',
       });
       const listenPort =
         node.config === 'sidecar' ? node.vars.SIDECAR_PORT : node.vars.FRONT_PROXY_PORT;

@@ -67,7 +67,8 @@ beforeAll(async () => {
   const n = await testNodes({ app: app.port, provider: provider.port });
   stack = await startStack([n.sidecar, n.front]);
   sidecarEnvoy = await stack.startEnvoy(n.sidecar);
-  await stack.startEnvoy(n.front);
+  // The front proxy speaks state-of-the-world ADS, the sidecar incremental (delta).
+  await stack.startEnvoy(n.front, { apiType: 'GRPC' });
   sidecarUrl = `http://127.0.0.1:${n.sidecarPort}`;
   frontUrl = `http://127.0.0.1:${n.frontPort}`;
   await until(
@@ -81,12 +82,12 @@ afterAll(async () => {
   await Promise.allSettled([app?.stop(), provider?.stop(), widgets?.stop()]);
 });
 
-describe('two nodes, two snapshots', () => {
+describe('two nodes (one SotW, one delta), two snapshots', () => {
   it('serves each node its own listeners, routes and filters', async () => {
     const side = await nodeStatus('sidecar-a');
     const front = await nodeStatus('front-proxy');
-    expect(side.connected).toBe(true);
-    expect(front.connected).toBe(true);
+    expect(side.status.streams).toEqual({ sotw: 0, delta: 1 });
+    expect(front.status.streams).toEqual({ sotw: 1, delta: 0 });
     expect(side.resources[LDS]).toEqual(['sidecar_inbound']);
     expect(front.resources[LDS]).toEqual(['front']);
     expect(side.resources[ECDS]).toEqual(['envoy.filters.http.wasm.header_filter']);
