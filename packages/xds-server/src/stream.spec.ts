@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import {
   MemoryCall,
@@ -366,6 +367,42 @@ describe('state of the world stream', () => {
     const st = server.status()[0]!;
     expect(st.streams).toEqual({ sotw: 0, delta: 0 });
     expect(st.disconnectedAt).toBeDefined();
+  });
+});
+
+describe('status and metrics', () => {
+  it('counts pushes, ACKs and NACKs per type on the registry passed, and streams per kind', async () => {
+    const registry = new Registry();
+    const cache = new SnapshotCache();
+    const server = new XdsServer({ cache, logger: silentLogger, registry });
+    cache.setSnapshot('n1', baseSnapshot());
+    const a = sotw(server);
+    const b = delta(server);
+    a.send(sotwReq({}));
+    const r = a.take()[0]!;
+    a.send(sotwReq({ versionInfo: r.versionInfo, responseNonce: r.nonce }));
+    b.send(deltaReq({ typeUrl: TypeUrl.Cluster, subscribe: ['*'] }));
+    b.send(deltaReq({ typeUrl: TypeUrl.Cluster, responseNonce: b.take()[0]!.nonce, error: 'x' }));
+    const text = await registry.metrics();
+    expect(text).toMatch(/xds_pushes_total\{type="cds"\} 2/);
+    expect(text).toMatch(/xds_acks_total\{type="cds"\} 1/);
+    expect(text).toMatch(/xds_nacks_total\{type="cds"\} 1/);
+    expect(text).toMatch(/xds_push_ack_seconds_count\{type="cds"\} 2/);
+    expect(text).toMatch(/xds_streams\{kind="sotw"\} 1/);
+    expect(text).toMatch(/xds_streams\{kind="delta"\} 1/);
+    const [st] = server.status();
+    expect(st).toMatchObject({
+      id: 'n1',
+      streams: { sotw: 1, delta: 1 },
+      lastNack: { message: 'x' },
+    });
+    expect(st?.connectedSince).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(st?.snapshotVersions).toEqual(cache.getVersions('n1'));
+    a.emit('cancelled');
+    b.emit('end');
+    expect(b.ended).toBe(true);
+    expect(await registry.getSingleMetricAsString('xds_streams')).toMatch(/kind="sotw"\} 0/);
+    expect(server.status()[0]?.streams).toEqual({ sotw: 0, delta: 0 });
   });
 });
 
