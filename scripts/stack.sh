@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
 bash scripts/infra/setup.sh
 pnpm install --frozen-lockfile
-exec pnpm exec turbo run dev --ui=stream
+exec pnpm exec turbo run dev --ui=stream --concurrency=16

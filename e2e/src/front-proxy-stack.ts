@@ -1,11 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Agent, fetch as tlsFetch } from 'undici';
 import {
   type FrontProxyVars,
   headerFilterConfigValue,
-  renderEnvoyConfig,
+  renderNode,
   SIDECAR_HEADER_FILTER,
+  type TopologyNode,
+  xdsBootstrap,
 } from '@edge/envoy-config';
 import { headerFilterWasmPath } from '@edge/header-filter-wasm';
 import {
@@ -18,6 +21,13 @@ import {
   type StartedKafka,
   stopAll,
 } from '@edge/testkit';
+import {
+  CA_SECRET,
+  CLIENT_CERT_SECRET,
+  CONTROL_PLANE_SAN,
+  ensurePki,
+  pkiLayout,
+} from '@edge/xds-pki';
 
 /** Where a built app's entry point is (apps are resolved from the workspace, never copied). */
 export function appEntry(pkg: string): string {
@@ -51,6 +61,12 @@ export interface FrontProxyStackOptions {
    * `false` leaves the logging filter out of the chain and starts none of its parts.
    */
   logging?: false | LoggingStackOptions;
+  /**
+   * Both Envoys bootstrap from the control plane (apps/control-plane, ADS over mTLS, its admin
+   * API in `controlPlane`), as in the dev stack; default: static bootstraps rendered from the same
+   * topology nodes.
+   */
+  xds?: boolean;
 }
 
 export interface LoggingStackOptions {
@@ -124,6 +140,8 @@ export interface FrontProxyStack {
   consumerUrl: string;
   /** Environment the auth service runs with (to start a second instance on the same DB). */
   authEnv: Record<string, string>;
+  /** With `xds`: the control plane's admin API and its bearer token. */
+  controlPlane: { url: string; token: string } | undefined;
   /** Stops and restarts one part (e.g. to take the auth service down). */
   stopPart(name: StackPart): Promise<void>;
   startPart(name: StackPart): Promise<void>;
@@ -321,9 +339,13 @@ export async function startFrontProxyStack(
     const workloadKey = await createWorkloadKey(authUrl, authCaFile);
     workload.key = workloadKey;
     started.set('header-provider', await specs['header-provider']());
-    const sidecar = await infra.envoy({
-      name: 'e2e-echo-sidecar',
-      configYaml: renderEnvoyConfig('sidecar', {
+    // The two Envoys as topology nodes: rendered as static bootstraps, or served by the control
+    // plane (same nodes, split into xDS resources).
+    const sidecarNode: TopologyNode = {
+      id: 'echo-sidecar',
+      cluster: 'echo',
+      config: 'sidecar',
+      vars: {
         LISTEN_HOST: '127.0.0.1',
         SIDECAR_PORT: ports.sidecar,
         ADMIN_PORT: ports.sidecarAdmin,
@@ -334,15 +356,13 @@ export async function startFrontProxyStack(
           ...SIDECAR_HEADER_FILTER,
           header_cache_expiry: opts.headerCacheExpiry ?? '30s',
         }),
-      }),
-      adminPort: ports.sidecarAdmin,
-      readyPorts: [ports.sidecar],
-      concurrency: opts.envoyConcurrency ?? 1,
-    });
-    started.set('sidecar', sidecar);
-    const envoy = await infra.envoy({
-      name: 'e2e-front-proxy',
-      configYaml: renderEnvoyConfig('front-proxy', {
+      },
+    };
+    const frontNode: TopologyNode = {
+      id: 'front-proxy',
+      cluster: 'front-proxy',
+      config: 'front-proxy',
+      vars: {
         LISTEN_HOST: '127.0.0.1',
         FRONT_PROXY_PORT: ports.proxy,
         ADMIN_PORT: ports.admin,
@@ -358,7 +378,65 @@ export async function startFrontProxyStack(
         LOGGING_OBSERVABILITY_MODE: logging?.observabilityMode ?? true,
         CONSUMER_PORT: ports.consumer === 0 ? ports.echo : ports.consumer,
         ...opts.envoyVars,
-      }),
+      },
+    };
+    let bootstrap = renderNode;
+    let controlPlane: { url: string; token: string } | undefined;
+    if (opts.xds) {
+      const dir = mkdtempSync(join(tmpdir(), 'e2e-xds-'));
+      const pkiDir = join(dir, 'pki');
+      ensurePki(pkiDir, [sidecarNode.id, frontNode.id]);
+      writeFileSync(
+        join(dir, 'topology.json'),
+        JSON.stringify({ nodes: [sidecarNode, frontNode] }),
+      );
+      const cpPort = await freePort();
+      const xdsPort = await freePort();
+      const token = 'e2e-control-plane-admin-token-0123456789';
+      started.set(
+        'control-plane',
+        await startNodeService({
+          name: 'e2e-control-plane',
+          entry: appEntry('@edge/control-plane'),
+          env: {
+            DATABASE_URL: pg.info.url,
+            PORT: String(cpPort),
+            XDS_PORT: String(xdsPort),
+            ADMIN_TOKEN: token,
+            TOPOLOGY: join(dir, 'topology.json'),
+            XDS_PKI_DIR: pkiDir,
+            LOG_LEVEL: 'warn',
+          },
+          readyUrl: `http://127.0.0.1:${cpPort}/health`,
+          readyPorts: [cpPort, xdsPort],
+          startTimeoutMs: 60_000,
+        }),
+      );
+      controlPlane = { url: `http://127.0.0.1:${cpPort}`, token };
+      bootstrap = (node: TopologyNode) => {
+        const files = pkiLayout(pkiDir).node(node.id);
+        return xdsBootstrap(renderNode(node), {
+          nodeId: node.id,
+          nodeCluster: node.cluster,
+          controlPlaneHost: '127.0.0.1',
+          controlPlanePort: xdsPort,
+          clientCert: { path: files.sdsCert, secret: CLIENT_CERT_SECRET },
+          ca: { path: files.sdsCa, secret: CA_SECRET },
+          controlPlaneSan: CONTROL_PLANE_SAN,
+        });
+      };
+    }
+    const sidecar = await infra.envoy({
+      name: 'e2e-echo-sidecar',
+      configYaml: bootstrap(sidecarNode),
+      adminPort: ports.sidecarAdmin,
+      readyPorts: [ports.sidecar],
+      concurrency: opts.envoyConcurrency ?? 1,
+    });
+    started.set('sidecar', sidecar);
+    const envoy = await infra.envoy({
+      name: 'e2e-front-proxy',
+      configYaml: bootstrap(frontNode),
       adminPort: ports.admin,
       readyPorts: [ports.proxy],
       concurrency: opts.envoyConcurrency ?? 1,
@@ -376,6 +454,7 @@ export async function startFrontProxyStack(
       kafka: kafka === undefined ? undefined : { ...kafka.info, topic, deadLetterTopic },
       consumerUrl: `http://127.0.0.1:${ports.consumer}`,
       authEnv,
+      controlPlane,
       async stopKafka() {
         if (kafka === undefined) throw new Error('logging is off: no Kafka in this stack');
         await kafka.stopBroker();

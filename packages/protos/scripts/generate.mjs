@@ -6,12 +6,27 @@
 // envoy-api, xds, udpa (inside xds/), googleapis and protoc-gen-validate trees under deps/.
 // Nothing is copied into the repo: a throw-away buf workspace is assembled in a temp dir.
 // Output goes to src/gen (ignored by git, never edited by hand).
+// For the xDS management server (@edge/xds-server) the same workspace also yields, in src/gen-es
+// (ignored by git, never edited by hand):
+//  - protobuf-es (@bufbuild/protoc-gen-es) TypeScript for envoy.service.discovery.v3 (ADS) and
+//    its imports: the discovery protocol messages, spoken through generated types;
+//  - envoy-api.binpb: one binary FileDescriptorSet of every Envoy, xds and udpa API file, from
+//    which a protobuf-es registry resolves any resource or extension type (`@type`) at run time.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import {
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+  mkdirSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeEnvoyDescriptors } from './envoy-descriptors.mjs';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,6 +36,10 @@ const xdsDeps = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')),
 const buf = join(pkgDir, 'node_modules/.bin/buf');
 const tsProto = join(pkgDir, 'node_modules/.bin/protoc-gen-ts_proto');
 const out = join(pkgDir, 'src/gen');
+const esPlugin = join(pkgDir, 'node_modules/.bin/protoc-gen-es');
+const outEs = join(pkgDir, 'src/gen-es');
+// protobuf-es entry points (their imports come along).
+const esPaths = ['envoy/service/discovery/v3/ads.proto'];
 
 // Envoy entry points we generate; their imports come along (include_imports).
 const envoyPaths = [
@@ -90,6 +109,84 @@ try {
     stdio: 'inherit',
   });
   console.log(`protos: generated into ${out}`);
+
+  writeFileSync(
+    join(work, 'buf.gen.es.yaml'),
+    [
+      'version: v2',
+      'plugins:',
+      `  - local: ${esPlugin}`,
+      `    out: ${outEs}`,
+      '    include_imports: true',
+      '    opt: [target=ts, import_extension=js]',
+      '',
+    ].join('\n'),
+  );
+  rmSync(outEs, { recursive: true, force: true });
+  mkdirSync(outEs, { recursive: true });
+  execFileSync(
+    buf,
+    [
+      'generate',
+      '.',
+      '--template',
+      'buf.gen.es.yaml',
+      ...esPaths.flatMap((p) => ['--path', join('envoy-api', p)]),
+    ],
+    { cwd: work, stdio: 'inherit' },
+  );
+  // Every Envoy v3 API file and its imports, without source info. Two gaps in deps/ are bridged
+  // in the throw-away copy only: its protoc-gen-validate predates StringRules.ignore_empty
+  // (field 26 upstream; the validation annotations do not change any wire type), and the
+  // OpenCensus/OpenTelemetry/Prometheus protos are absent, so the few files that import them
+  // (directly or not) are left out (v2 leftovers in deps/ are incomplete too: v3 only).
+  const validateProto = join(work, 'protoc-gen-validate/validate/validate.proto');
+  writeFileSync(
+    validateProto,
+    readFileSync(validateProto, 'utf8').replace(
+      /(message StringRules \{)/,
+      '$1\n  optional bool ignore_empty = 26;',
+    ),
+  );
+  const v3Files = execFileSync('find', ['envoy', '-path', '*/v3/*.proto'], {
+    cwd: join(work, 'envoy-api'),
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter(Boolean);
+  const importsOf = new Map(
+    v3Files.map((f) => [
+      f,
+      [
+        ...readFileSync(join(work, 'envoy-api', f), 'utf8').matchAll(
+          /^import (?:public |weak )?"([^"]+)";/gm,
+        ),
+      ].map((m) => m[1]),
+    ]),
+  );
+  const missing = (f, seen = new Set()) => {
+    if (seen.has(f)) return false;
+    seen.add(f);
+    return (importsOf.get(f) ?? []).some(
+      (i) => /^(opencensus|opentelemetry|io\/prometheus)\//.test(i) || missing(i, seen),
+    );
+  };
+  const imageFiles = v3Files.filter((f) => !missing(f)).map((f) => join('envoy-api', f));
+  execFileSync(
+    buf,
+    [
+      'build',
+      '.',
+      '--exclude-source-info',
+      '-o',
+      join(outEs, 'envoy-api.binpb'),
+      ...imageFiles.flatMap((p) => ['--path', p]),
+    ],
+    { cwd: work, stdio: 'inherit' },
+  );
+  // Replaced by the set of the Envoy version the project runs (see envoy-descriptors.mjs).
+  writeEnvoyDescriptors(join(outEs, 'envoy-api.binpb'));
+  console.log(`protos: generated protobuf-es and the Envoy API descriptor set into ${outEs}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

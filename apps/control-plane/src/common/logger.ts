@@ -1,0 +1,2 @@
+/** The pino logger of the control plane's own components (the xDS server logs through it). */
+export const LOGGER = Symbol('LOGGER');

@@ -1,0 +1,16 @@
+export {
+  CA_SECRET,
+  type CertFiles,
+  CLIENT_CERT_SECRET,
+  CONTROL_PLANE_SAN,
+  ensurePki,
+  issueNodeCert,
+  issueServerCert,
+  NODE_ID_RE,
+  nodeCertExists,
+  type NodeTlsFiles,
+  pkiExists,
+  pkiLayout,
+  type PkiOptions,
+  rotatePki,
+} from './pki';
