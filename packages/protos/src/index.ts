@@ -36,3 +36,5 @@ export * as routerFilter from './gen-xds/envoy/extensions/filters/http/router/v3
 export * as protobufAny from './gen-xds/google/protobuf/any';
 export * as protobufWrappers from './gen-xds/google/protobuf/wrappers';
 export * as httpProtocolOptions from './gen-xds/envoy/extensions/upstreams/http/v3/http_protocol_options';
+export * as envoyCoreBase from './gen-xds/envoy/config/core/v3/base';
+export * as extProcFilterMode from './gen-xds/envoy/extensions/filters/http/ext_proc/v3/processing_mode';
