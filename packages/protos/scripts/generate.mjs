@@ -70,7 +70,14 @@ function goModule(path, version, probe) {
       stdio: 'inherit',
       // -modcacherw: the cache stays deletable; outside any module, a caller's GOFLAGS must not
       // turn on vendoring.
-      env: { ...process.env, GOPATH: gopath, GOFLAGS: '-modcacherw', GO111MODULE: 'on' },
+      env: {
+        ...process.env,
+        GOPATH: gopath,
+        GOCACHE: join(gopath, 'cache'),
+        GOFLAGS: '-modcacherw',
+        GO111MODULE: 'on',
+        GOTOOLCHAIN: 'local',
+      },
     });
   }
   return dir;
