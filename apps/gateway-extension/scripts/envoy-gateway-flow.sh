@@ -31,7 +31,7 @@ if [[ ! -x "$BIN" ]]; then
 fi
 mkdir -p "$REPO/.local"
 WORK="$(mktemp -d "$REPO/.local/envoy-gateway-flow.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+trap 'rc=$?; if [[ $rc -eq 0 ]]; then rm -rf "$WORK"; else echo "envoy-gateway-flow: logs kept in $WORK" >&2; fi' EXIT
 export EDGE_ENVOY_GATEWAY_BIN="$BIN" EDGE_ENVOY_GATEWAY_WORKDIR="$WORK" EDGE_ENVOY_VERSION="$ENVOY_VERSION"
 cd "$APP"
 unshare --net -- bash -c 'ip link set lo up && exec pnpm exec vitest run -c vitest.envoy-gateway.config.mjs'
