@@ -9,7 +9,17 @@ import tseslint from 'typescript-eslint';
 export function edgeConfig({ tsconfigRootDir }) {
   return tseslint.config(
     // Only TypeScript is linted; the few .mjs/.js build scripts are plain Node.
-    { ignores: ['dist/**', 'src/gen/**', 'src/gen-xds/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+    {
+      ignores: [
+        'dist/**',
+        'src/gen/**',
+        'src/gen-xds/**',
+        'coverage/**',
+        '**/*.js',
+        '**/*.mjs',
+        '**/*.cjs',
+      ],
+    },
     js.configs.recommended,
     ...tseslint.configs.recommendedTypeChecked,
     {
