@@ -14,6 +14,7 @@ export function edgeConfig({ tsconfigRootDir }) {
         'dist/**',
         'src/gen/**',
         'src/gen-es/**',
+        'src/gen-xds/**',
         'coverage/**',
         '**/*.js',
         '**/*.mjs',

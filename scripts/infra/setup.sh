@@ -70,6 +70,8 @@ PG_BIN_DIR="$(find_pg_bin || true)"
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
+# Go: packages/protos fetches Envoy Gateway's extension proto with `go mod download` (Go module proxy).
+command -v go >/dev/null 2>&1 || missing+=(golang-go)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 

@@ -79,11 +79,21 @@ func main() {
 }
 `;
 
-/** Writes the descriptor set of every Envoy API file (and its imports) to `outFile`. */
-export function writeEnvoyDescriptors(outFile) {
+/**
+ * Writes the descriptor set of every Envoy API file (and its imports) to `outFile`; Go modules and
+ * build cache under `gopath`.
+ */
+export function writeEnvoyDescriptors(outFile, gopath) {
   const go = goBin();
   const work = mkdtempSync(join(tmpdir(), 'edge-envoy-desc-'));
-  const env = { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };
+  // The same module and build cache as the rest of codegen (<repo>/.tools/go), kept deletable.
+  const env = {
+    ...process.env,
+    GOPATH: gopath,
+    GOCACHE: join(gopath, 'cache'),
+    GOFLAGS: '-mod=mod -modcacherw',
+    GOTOOLCHAIN: 'local',
+  };
   try {
     writeFileSync(join(work, 'go.mod'), 'module edge.local/envoydesc\n\ngo 1.24\n');
     const mod = `${ENVOY_API_GO_MODULE}@${ENVOY_API_GO_VERSION}`;

@@ -13,3 +13,28 @@ export * as protobufDuration from './gen/google/protobuf/duration';
 export * as logV1 from './gen/edge/log/v1/access_record';
 export * as accessLogService from './gen/envoy/service/accesslog/v3/als';
 export * as accessLogData from './gen/envoy/data/accesslog/v3/accesslog';
+// Envoy Gateway's extension server (apps/gateway-extension) and the xDS it carries, from
+// ./gen-xds (generated apart, keeping unknown fields: never mix them with ./gen's types).
+export * as egExtension from './gen-xds/proto/extension/service';
+export * as egExtensionContext from './gen-xds/proto/extension/context';
+export * as envoyListener from './gen-xds/envoy/config/listener/v3/listener';
+export * as envoyListenerComponents from './gen-xds/envoy/config/listener/v3/listener_components';
+export * as envoyRoute from './gen-xds/envoy/config/route/v3/route';
+export * as envoyRouteComponents from './gen-xds/envoy/config/route/v3/route_components';
+export * as envoyCluster from './gen-xds/envoy/config/cluster/v3/cluster';
+export * as envoyEndpoint from './gen-xds/envoy/config/endpoint/v3/endpoint';
+export * as envoyEndpointComponents from './gen-xds/envoy/config/endpoint/v3/endpoint_components';
+export * as envoyAddress from './gen-xds/envoy/config/core/v3/address';
+export * as envoyGrpcService from './gen-xds/envoy/config/core/v3/grpc_service';
+export * as envoyProtocol from './gen-xds/envoy/config/core/v3/protocol';
+export * as envoyTlsSecret from './gen-xds/envoy/extensions/transport_sockets/tls/v3/secret';
+export * as envoyBootstrap from './gen-xds/envoy/config/bootstrap/v3/bootstrap';
+export * as httpConnectionManager from './gen-xds/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager';
+export * as extProcFilter from './gen-xds/envoy/extensions/filters/http/ext_proc/v3/ext_proc';
+export * as basicAuthFilter from './gen-xds/envoy/extensions/filters/http/basic_auth/v3/basic_auth';
+export * as routerFilter from './gen-xds/envoy/extensions/filters/http/router/v3/router';
+export * as protobufAny from './gen-xds/google/protobuf/any';
+export * as protobufWrappers from './gen-xds/google/protobuf/wrappers';
+export * as httpProtocolOptions from './gen-xds/envoy/extensions/upstreams/http/v3/http_protocol_options';
+export * as envoyCoreBase from './gen-xds/envoy/config/core/v3/base';
+export * as extProcFilterMode from './gen-xds/envoy/extensions/filters/http/ext_proc/v3/processing_mode';

@@ -64,8 +64,13 @@ export interface KafkaOptions extends PartOptions {
 }
 
 export interface EnvoyOptions extends Omit<PartOptions, 'port' | 'persistent'> {
-  /** The bootstrap config. Its `admin` block, if any, is replaced by one on 127.0.0.1:adminPort. */
-  configYaml: string;
+  /**
+   * The bootstrap config, as YAML (`configYaml`) or as a binary envoy.config.bootstrap.v3.Bootstrap
+   * (`configProto`: xDS built as protobuf, e.g. a listener an Envoy Gateway hook returned); one
+   * of the two. Its `admin` block, if any, is replaced by one on 127.0.0.1:adminPort.
+   */
+  configYaml?: string;
+  configProto?: Uint8Array;
   /** Defaults to a free port. */
   adminPort?: number;
   /** Listener ports (chosen by the caller) that must accept connections before start resolves. */

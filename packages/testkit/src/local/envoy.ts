@@ -60,10 +60,14 @@ export async function startEnvoy(
 ): Promise<Started<EnvoyInfo>> {
   const dir = ctx.dataDir('envoy', { ...opts, persistent: false });
   const adminPort = opts.adminPort ?? (await freePort());
-  const configFile = join(dir.path, 'envoy.yaml');
+  if ((opts.configYaml === undefined) === (opts.configProto === undefined)) {
+    throw new Error('startEnvoy: give exactly one of configYaml and configProto');
+  }
+  // Envoy reads a config file by its extension: .pb is a binary Bootstrap.
+  const configFile = join(dir.path, opts.configProto === undefined ? 'envoy.yaml' : 'envoy.pb');
   const envoyLog = join(dir.path, 'envoy.log');
   const stdoutLogFile = join(dir.path, 'envoy.stdout.log');
-  writeFileSync(configFile, opts.configYaml);
+  writeFileSync(configFile, opts.configProto ?? opts.configYaml ?? '');
   const proc = ctx.spawn({
     label: ctx.label('envoy', dir),
     command: ctx.tools.envoyBin,
