@@ -4,7 +4,6 @@ import {
   freePort,
   infraBackend,
   type PostgresInfo,
-  startNodeService,
   type Started,
   stopAll,
 } from '@edge/testkit';
@@ -50,6 +49,7 @@ export interface FrontProxyStack {
  * The quickstart stack as real processes: Postgres, the auth service, echo, the authn processor
  * and Envoy with envoy/front-proxy.yaml, each on its own free port. The same stack the README's
  * stack command runs, so end-to-end tests and benchmarks exercise what users run.
+ * With EDGE_INFRA_BACKEND=testcontainers every part runs from its image instead (same ports).
  */
 export async function startFrontProxyStack(
   opts: FrontProxyStackOptions = {},
@@ -76,23 +76,26 @@ export async function startFrontProxyStack(
     };
     const specs = {
       auth: () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-auth',
+          image: 'auth',
           entry: appEntry('@edge/auth'),
           env: authEnv,
           readyPorts: [ports.authGrpc],
           readyUrl: `http://127.0.0.1:${ports.auth}/health`,
         }),
       echo: () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-echo',
+          image: 'echo',
           entry: appEntry('@edge/echo'),
           env: { PORT: String(ports.echo), LOG_LEVEL: 'warn' },
           readyUrl: `http://127.0.0.1:${ports.echo}/`,
         }),
       'authn-processor': async () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-authn',
+          image: 'authn-processor',
           entry: appEntry('@edge/authn-processor'),
           env: {
             GRPC_PORT: String(ports.authn),
