@@ -42,6 +42,30 @@ describe('front-proxy.yaml', () => {
     });
   });
 
+  it('sends upstream traffic to 127.0.0.1 unless hosts are given (Kubernetes service names)', () => {
+    type Cluster = { name: string; type: string; load_assignment: any };
+    const hostOf = (y: string, name: string) => {
+      const clusters = (parse(y) as { static_resources: { clusters: Cluster[] } }).static_resources
+        .clusters;
+      const c = clusters.find((x) => x.name === name)!;
+      expect(c.type).toBe('STRICT_DNS');
+      return c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address
+        .address as string;
+    };
+    expect(hostOf(yaml, 'echo')).toBe('127.0.0.1');
+    const k8s = renderEnvoyConfig('front-proxy', {
+      LISTEN_HOST: '0.0.0.0',
+      FRONT_PROXY_PORT: 8080,
+      ADMIN_PORT: 9901,
+      ECHO_PORT: 7100,
+      AUTHN_PROCESSOR_PORT: 9001,
+      ECHO_HOST: 'edge-echo.ns.svc',
+      AUTHN_PROCESSOR_HOST: 'edge-authn-processor.ns.svc',
+    });
+    expect(hostOf(k8s, 'echo')).toBe('edge-echo.ns.svc');
+    expect(hostOf(k8s, 'authn_processor')).toBe('edge-authn-processor.ns.svc');
+  });
+
   it('keeps the admin interface on loopback', () => {
     expect(parse(yaml).admin.address.socket_address.address).toBe('127.0.0.1');
   });

@@ -10,11 +10,19 @@ export type FrontProxyVars = {
   ADMIN_PORT: number;
   ECHO_PORT: number;
   AUTHN_PROCESSOR_PORT: number;
+  /** Upstream hosts (IP or DNS name); default 127.0.0.1. Kubernetes passes service names. */
+  ECHO_HOST?: string;
+  AUTHN_PROCESSOR_HOST?: string;
 };
 
 interface VarsByConfig {
   'front-proxy': FrontProxyVars;
 }
+
+/** Values a config falls back to when the caller leaves them out (the local stack's). */
+const DEFAULTS: { [N in EnvoyConfigName]: Partial<VarsByConfig[N]> } = {
+  'front-proxy': { ECHO_HOST: '127.0.0.1', AUTHN_PROCESSOR_HOST: '127.0.0.1' },
+};
 
 const PLACEHOLDER = /\{\{([A-Z0-9_]+)\}\}/g;
 
@@ -50,5 +58,5 @@ export function renderEnvoyConfig<N extends EnvoyConfigName>(
   name: N,
   vars: VarsByConfig[N],
 ): string {
-  return renderTemplate(readFileSync(envoyConfigPath(name), 'utf8'), { ...vars });
+  return renderTemplate(readFileSync(envoyConfigPath(name), 'utf8'), { ...DEFAULTS[name], ...vars });
 }
