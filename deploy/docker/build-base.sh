@@ -46,6 +46,8 @@ find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
 rm -rf "$root"/usr/share/man/* "$root"/usr/share/info/* "$root"/var/cache/apt/*.bin \
   "$root"/var/lib/apt/lists/* "$root"/var/cache/debconf/*-old "$root"/var/log/*.log
 find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
+# mktemp made the root 0700: the image's / must be traversable by its unprivileged users.
+chmod 0755 "$root"
 log "docker import -> $IMAGE"
 tar -C "$root" -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \

@@ -35,6 +35,9 @@ build() { # build <image> <dockerfile> <context> [docker build args...]
   local image="$1" file="$2" ctx="$3"
   shift 3
   local t0=$SECONDS
+  # COPY keeps modes: whatever the umask was, files are readable (and scripts runnable) by the
+  # images' unprivileged users, and owned by root.
+  chmod -R u+rwX,go+rX,go-w "$ctx"
   # BuildKit: metadata instructions cost no container (the legacy builder makes a container,
   # i.e. a full rootfs copy with vfs, for each). Debian's docker client has it built in.
   DOCKER_BUILDKIT=1 "$DOCKER_CLI" build -q --network host -f "$file" -t "$image" \

@@ -2,8 +2,8 @@
 # initdb on first start, create POSTGRES_DB, then run postgres in the foreground.
 set -euo pipefail
 : "${PGDATA:?}" "${POSTGRES_PORT:?}" "${POSTGRES_LISTEN:?}" "${POSTGRES_USER:?}" "${POSTGRES_DB:?}"
-fast=()
-[[ "${POSTGRES_FAST:-0}" == 1 ]] && fast=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
+fast=(-c jit=off)
+[[ "${POSTGRES_FAST:-0}" == 1 ]] && fast+=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
 if [[ ! -s "$PGDATA/PG_VERSION" ]]; then
   if [[ -n "${POSTGRES_PASSWORD:-}" ]]; then
     pwfile="$(mktemp)"

@@ -7,6 +7,9 @@ FROM ${BASE_IMAGE}
 RUN apt-get update -qq \
   && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null \
   && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/lib/postgresql/15 /etc/postgresql/15 \
+  # JIT is off (see the entrypoint): LLVM (~100 MB) is never loaded, so it is not shipped.
+  && rm -f /usr/lib/postgresql/15/lib/llvmjit* /usr/lib/x86_64-linux-gnu/libLLVM-*.so* \
+  && rm -rf /usr/lib/postgresql/15/lib/bitcode \
   && install -d -o postgres -g postgres -m 0700 /var/lib/postgresql/data \
   && install -d -o postgres -g postgres /var/run/postgresql
 COPY postgres-entrypoint.sh /usr/local/bin/postgres-entrypoint

@@ -1,12 +1,6 @@
 import { dirname, join } from 'node:path';
 import { renderEnvoyConfig } from '@edge/envoy-config';
-import {
-  freePort,
-  infraBackend,
-  type PostgresInfo,
-  type Started,
-  stopAll,
-} from '@edge/testkit';
+import { freePort, infraBackend, type PostgresInfo, type Started, stopAll } from '@edge/testkit';
 
 /** Where a built app's entry point is (apps are resolved from the workspace, never copied). */
 export function appEntry(pkg: string): string {

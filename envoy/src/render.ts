@@ -58,5 +58,8 @@ export function renderEnvoyConfig<N extends EnvoyConfigName>(
   name: N,
   vars: VarsByConfig[N],
 ): string {
-  return renderTemplate(readFileSync(envoyConfigPath(name), 'utf8'), { ...DEFAULTS[name], ...vars });
+  return renderTemplate(readFileSync(envoyConfigPath(name), 'utf8'), {
+    ...DEFAULTS[name],
+    ...vars,
+  });
 }

@@ -1,10 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  type ContainerRuntimeClient,
-  getContainerRuntimeClient,
-  ImageName,
-} from 'testcontainers';
+import { type ContainerRuntimeClient, getContainerRuntimeClient, ImageName } from 'testcontainers';
 
 /** Every container the testkit starts carries these labels (the sweep and test.sh look for them). */
 export const LABEL = 'edge.testkit';
@@ -38,8 +34,10 @@ let client: Promise<ContainerRuntimeClient> | undefined;
  */
 export function engine(): Promise<ContainerRuntimeClient> {
   client ??= (async () => {
-    // testcontainers reads its settings from the environment; the reaper must be off here.
+    // testcontainers reads its settings from the environment. The reaper must be off here, and
+    // with host networking only (no bridge network exists) every container is on loopback.
     process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+    process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
     let c: ContainerRuntimeClient;
     try {
       c = await getContainerRuntimeClient();

@@ -13,7 +13,9 @@ const PG_PASSWORD = 'postgres';
 
 function noPersistence(kind: string, opts: PartOptions): void {
   if (opts.persistent) {
-    throw new Error(`${kind}: persistent instances are for the local dev stack (local backend) only`);
+    throw new Error(
+      `${kind}: persistent instances are for the local dev stack (local backend) only`,
+    );
   }
 }
 
@@ -131,7 +133,9 @@ export function containersBackend(tag = 'local'): InfraBackend {
 
     async nodeService(opts: NodeServiceOptions): Promise<Started<NodeServiceInfo>> {
       if (!opts.image) {
-        throw new Error(`${opts.name}: the testcontainers backend runs apps from images; pass image`);
+        throw new Error(
+          `${opts.name}: the testcontainers backend runs apps from images; pass image`,
+        );
       }
       const image = imageName(opts.image, tag);
       return startContainer(

@@ -64,7 +64,17 @@ export async function startContainer<T>(
     .withLogConsumer((stream) => stream.pipe(createWriteStream(logFile)));
   if (spec.command) container = container.withCommand(spec.command);
   if (spec.files?.length) container = container.withCopyContentToContainer(spec.files);
-  const started = await container.start();
+  let started: StartedTestContainer;
+  try {
+    started = await container.start();
+  } catch (err) {
+    // A container that was created but could not start is still there: remove it by name.
+    removeNow([name]);
+    throw new Error(
+      `${spec.name}: container ${name} (${spec.image}) did not start: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
   const id = started.getId();
   const unregister = onExitSync(() => removeNow([id]));
   const stopContainer = async (): Promise<void> => {
