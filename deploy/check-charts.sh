@@ -20,6 +20,7 @@ die() { printf '[charts] FAILED: %s\n' "$*" >&2; exit 1; }
 HELM="$ROOT/.tools/helm-$HELM_VERSION/helm"
 if [[ ! -x "$HELM" ]]; then
   log "installing helm $HELM_VERSION (go install from the Go module proxy)"
+  command -v go >/dev/null || die "go is needed to install helm (go install from the Go module proxy)"
   GOBIN="$ROOT/.tools/helm-$HELM_VERSION" GOFLAGS=-mod=mod go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 fi
 KV_VENV="$ROOT/.tools/kubernetes-validate-$KUBEVAL_VERSION"

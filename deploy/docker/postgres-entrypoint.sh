@@ -8,7 +8,8 @@ if [[ ! -s "$PGDATA/PG_VERSION" ]]; then
   if [[ -n "${POSTGRES_PASSWORD:-}" ]]; then
     pwfile="$(mktemp)"
     printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
-    initdb -D "$PGDATA" -U "$POSTGRES_USER" --pwfile="$pwfile" -A scram-sha-256 -E UTF8 --locale=C --no-sync >/dev/null
+    # The unix socket is inside the container only; TCP (the way in from outside) needs the password.
+    initdb -D "$PGDATA" -U "$POSTGRES_USER" --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C --no-sync >/dev/null
     rm -f "$pwfile"
   elif [[ "${POSTGRES_TRUST_LOCAL:-0}" == 1 ]]; then
     initdb -D "$PGDATA" -U "$POSTGRES_USER" -A trust -E UTF8 --locale=C --no-sync >/dev/null
@@ -20,8 +21,9 @@ if [[ ! -s "$PGDATA/PG_VERSION" ]]; then
   pid=$!
   for _ in $(seq 100); do pg_isready -q -h /var/run/postgresql -p "$POSTGRES_PORT" && break; sleep 0.1; done
   if [[ "$POSTGRES_DB" != postgres ]]; then
-    psql -q -h /var/run/postgresql -p "$POSTGRES_PORT" -U "$POSTGRES_USER" -d postgres -v ON_ERROR_STOP=1 \
-      -v db="$POSTGRES_DB" -c 'CREATE DATABASE :"db"' >/dev/null
+    # psql quotes the name (:"db"); variables are interpolated only in script input, not -c.
+    echo 'CREATE DATABASE :"db";' | psql -q -h /var/run/postgresql -p "$POSTGRES_PORT" \
+      -U "$POSTGRES_USER" -d postgres -v ON_ERROR_STOP=1 -v db="$POSTGRES_DB" >/dev/null
   fi
   kill -INT "$pid"
   wait "$pid" || true
