@@ -112,3 +112,4 @@ if want kafka; then
 fi
 
 docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E "^edge/" | sort >&2
+log "done in $SECONDS s"

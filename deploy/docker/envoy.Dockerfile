@@ -13,5 +13,5 @@ RUN useradd --system --uid 10101 --user-group --no-create-home --shell /usr/sbin
 ENV ADMIN_PORT=9901
 USER 10101:10101
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${ADMIN_PORT} && printf 'GET /ready HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q LIVE <&3"]
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${ADMIN_PORT} && printf 'GET /ready HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && grep -q LIVE <&3"]
 ENTRYPOINT ["/usr/local/bin/envoy-entrypoint"]
