@@ -32,6 +32,9 @@ bash deploy/check-charts.sh
 pnpm exec turbo run test:integration --concurrency=1 2>&1 | tee -a "$log"
 # The same end-to-end suite, every part (Postgres, apps, Envoy) a container of its image.
 EDGE_INFRA_BACKEND=testcontainers pnpm --filter @edge/e2e test:integration 2>&1 | tee -a "$log"
+# ...and the testkit's backend-neutral Redis and Kafka tests (the e2e stack uses neither yet).
+EDGE_INFRA_BACKEND=testcontainers pnpm --filter @edge/testkit exec vitest run \
+  -c vitest.integration.config.mjs test/redis.int-spec.ts test/kafka.int-spec.ts 2>&1 | tee -a "$log"
 left="$(docker ps -aq --filter label=edge.testkit)"
 [[ -z "$left" ]] || { echo "testcontainers backend left containers behind: $left" >&2; exit 1; }
 pnpm --filter @edge/e2e test:compose 2>&1 | tee -a "$log"
