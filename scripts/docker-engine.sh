@@ -52,5 +52,7 @@ edge_docker_down() {
     sleep 0.5
   done
   kill -KILL "$EDGE_DOCKER_STARTED_PID" 2>/dev/null || true
+  # dockerd leaves its default network namespace mounted; nothing else holds it.
+  umount /run/edge-docker-exec/netns/default 2>/dev/null || true
   EDGE_DOCKER_STARTED_PID=""
 }
