@@ -13,7 +13,6 @@ import {
   infraBackend,
   type KafkaInfo,
   type PostgresInfo,
-  startNodeService,
   type Started,
   type StartedKafka,
   stopAll,
@@ -155,6 +154,7 @@ async function createWorkloadKey(authUrl: string, caFile?: string): Promise<Work
  * processor, Redis, the idempotency processor and Envoy with envoy/front-proxy.yaml, each on its
  * own free port. The same stack the README's
  * stack command runs, so end-to-end tests and benchmarks exercise what users run.
+ * With EDGE_INFRA_BACKEND=testcontainers every part runs from its image instead (same ports).
  */
 export async function startFrontProxyStack(
   opts: FrontProxyStackOptions = {},
@@ -212,8 +212,9 @@ export async function startFrontProxyStack(
     }
     const specs = {
       auth: () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-auth',
+          image: 'auth',
           entry: appEntry('@edge/auth'),
           env: authEnv,
           ...(opts.authTls
@@ -221,15 +222,17 @@ export async function startFrontProxyStack(
             : { readyPorts: [ports.authGrpc], readyUrl: `${authUrl}/health` }),
         }),
       echo: () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-echo',
+          image: 'echo',
           entry: appEntry('@edge/echo'),
           env: { PORT: String(ports.echo), LOG_LEVEL: 'warn' },
           readyUrl: `http://127.0.0.1:${ports.echo}/`,
         }),
       'authn-processor': async () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-authn',
+          image: 'authn-processor',
           entry: appEntry('@edge/authn-processor'),
           env: {
             GRPC_PORT: String(ports.authn),
@@ -243,8 +246,9 @@ export async function startFrontProxyStack(
         }),
       redis: () => infra.redis({ name: 'e2e-redis', port: ports.redis }),
       'idempotency-processor': () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-idempotency',
+          image: 'idempotency-processor',
           entry: appEntry('@edge/idempotency-processor'),
           env: {
             GRPC_PORT: String(ports.idempotency),
@@ -257,8 +261,9 @@ export async function startFrontProxyStack(
           readyUrl: `http://127.0.0.1:${ports.idempotencyOps}/health`,
         }),
       'header-provider': () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-header-provider',
+          image: 'header-provider',
           entry: appEntry('@edge/header-provider'),
           env: {
             PORT: String(ports.headerProvider),
@@ -274,8 +279,9 @@ export async function startFrontProxyStack(
           readyUrl: `http://127.0.0.1:${ports.headerProvider}/health`,
         }),
       'logging-processor': () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-logging',
+          image: 'logging-processor',
           entry: appEntry('@edge/logging-processor'),
           env: {
             GRPC_PORT: String(ports.logging),
@@ -290,8 +296,9 @@ export async function startFrontProxyStack(
           readyUrl: `http://127.0.0.1:${ports.loggingMetrics}/health`,
         }),
       consumer: () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-consumer',
+          image: 'consumer',
           entry: appEntry('@edge/consumer'),
           env: {
             PORT: String(ports.consumer),
