@@ -3,7 +3,7 @@
 #   helm lint (every chart), helm template (each app chart; the platform with default and
 #   production values), every rendered manifest validated against the Kubernetes API schemas
 #   (PyPI kubernetes-validate, which ships them), the rendered front-proxy config validated by
-#   the real Envoy (--mode validate), and renders that must fail (missing Envoy value, missing
+#   the real Envoy (--mode validate), echo's sidecar config likewise, and renders that must fail (missing Envoy value, missing
 #   Secret name) do fail.
 # Installs pinned Helm (Go module proxy) and kubernetes-validate (PyPI) into .tools/ if missing.
 set -euo pipefail
@@ -83,25 +83,61 @@ for values in default production; do
   "$KV_VENV/bin/python" - "$OUT/platform-$values.yaml" "$cfg" <<'PY'
 import sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
-cms = [d for d in docs if d["kind"] == "ConfigMap" and "envoy.yaml" in d.get("data", {})]
-assert len(cms) == 1, f"expected one ConfigMap with envoy.yaml, found {len(cms)}"
+cms = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-front-proxy")]
+assert len(cms) == 1, f"expected one front-proxy ConfigMap, found {len(cms)}"
 open(sys.argv[2], "w").write(cms[0]["data"]["envoy.yaml"])
 PY
   "$ENVOY_BIN" --mode validate -c "$cfg" --log-level error >"$cfg.log" 2>&1 ||
     { cat "$cfg.log" >&2; die "envoy --mode validate: the front proxy config ($values values)"; }
   pass "envoy --mode validate: front proxy config ($values values)"
 done
-# One source: the chart's config is byte for byte what envoy/'s renderer makes of the same values.
+# Echo's sidecar (envoy/sidecar.yaml) as the echo chart renders it, in the platform and alone.
+for name in platform-default platform-production app-echo; do
+  cfg="$OUT/sidecar-$name.envoy.yaml"
+  "$KV_VENV/bin/python" - "$OUT/$name.yaml" "$cfg" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+cms = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-echo-sidecar")]
+assert len(cms) == 1, f"expected one echo sidecar ConfigMap, found {len(cms)}"
+open(sys.argv[2], "w").write(cms[0]["data"]["envoy.yaml"])
+PY
+  # The Wasm module is /etc/envoy/header-filter.wasm in the edge/envoy image; here the built one.
+  sed "s#/etc/envoy/header-filter.wasm#$ROOT/packages/header-filter-wasm/dist/header-filter.wasm#" \
+    "$cfg" >"$cfg.local.yaml"
+  "$ENVOY_BIN" --mode validate -c "$cfg.local.yaml" --log-level error >"$cfg.log" 2>&1 ||
+    { cat "$cfg.log" >&2; die "envoy --mode validate: echo's sidecar config ($name)"; }
+  pass "envoy --mode validate: echo's sidecar config ($name)"
+done
+# One source: the charts' configs are byte for byte what envoy/'s renderer makes of the same values.
 node -e '
-  const { renderEnvoyConfig } = require("./envoy/dist");
-  process.stdout.write(renderEnvoyConfig("front-proxy", {
+  const { renderEnvoyConfig, headerFilterConfigValue, SIDECAR_HEADER_FILTER } = require("./envoy/dist");
+  const svc = (app) => `edge-${app}.edge.svc.cluster.local`;
+  const fs = require("node:fs");
+  fs.writeFileSync(process.argv[1], renderEnvoyConfig("front-proxy", {
     LISTEN_HOST: "0.0.0.0", FRONT_PROXY_PORT: 8080, ADMIN_PORT: 9901,
-    ECHO_HOST: "edge-echo.edge.svc.cluster.local", ECHO_PORT: 7100,
-    AUTHN_PROCESSOR_HOST: "edge-authn-processor.edge.svc.cluster.local", AUTHN_PROCESSOR_PORT: 9001,
-  }));' >"$OUT/front-proxy-renderer.envoy.yaml"
+    PER_CLIENT_RPS: 1000, PER_CLIENT_BURST: 2000,
+    ECHO_HOST: svc("echo"), ECHO_PORT: 7110,
+    AUTHN_PROCESSOR_HOST: svc("authn-processor"), AUTHN_PROCESSOR_PORT: 9001,
+    IDEMPOTENCY_PROCESSOR_HOST: svc("idempotency-processor"), IDEMPOTENCY_PROCESSOR_PORT: 9002,
+    LOGGING_PROCESSOR_HOST: svc("logging-processor"), LOGGING_PROCESSOR_PORT: 9003,
+    LOGGING_ACCESS_LOG_PORT: 9203, LOGGING_DISABLED: false, LOGGING_OBSERVABILITY_MODE: true,
+    CONSUMER_HOST: svc("consumer"), CONSUMER_PORT: 7300,
+  }));
+  // Keys in sorted order: Helm (Go) writes JSON object keys sorted.
+  const filter = { ...SIDECAR_HEADER_FILTER, header_cache_expiry: "30s" };
+  const sorted = Object.fromEntries(Object.entries(filter).sort(([a], [b]) => a.localeCompare(b)));
+  fs.writeFileSync(process.argv[2], renderEnvoyConfig("sidecar", {
+    LISTEN_HOST: "0.0.0.0", SIDECAR_PORT: 7110, ADMIN_PORT: 9902, APP_PORT: 7100,
+    HEADER_PROVIDER_HOST: svc("header-provider"), HEADER_PROVIDER_PORT: 7200,
+    HEADER_FILTER_WASM: "/etc/envoy/header-filter.wasm",
+    HEADER_FILTER_CONFIG: headerFilterConfigValue(sorted),
+  }));' "$OUT/front-proxy-renderer.envoy.yaml" "$OUT/sidecar-renderer.envoy.yaml"
 diff <(sed -e '$a\' "$OUT/front-proxy-renderer.envoy.yaml") <(sed -e '$a\' "$OUT/front-proxy-default.envoy.yaml") >&2 ||
   die "the chart's front proxy config differs from envoy/'s renderer with the same values"
 pass "the chart's front proxy config is envoy/front-proxy.yaml as rendered by @edge/envoy-config"
+diff <(sed -e '$a\' "$OUT/sidecar-renderer.envoy.yaml") <(sed -e '$a\' "$OUT/sidecar-platform-default.envoy.yaml") >&2 ||
+  die "the echo chart's sidecar config differs from envoy/'s renderer with the same values"
+pass "the echo chart's sidecar config is envoy/sidecar.yaml as rendered by @edge/envoy-config"
 
 must_fail() { # must_fail <what> <pattern> [helm template args...]
   local what="$1" pattern="$2"
@@ -114,5 +150,6 @@ must_fail() { # must_fail <what> <pattern> [helm template args...]
 }
 must_fail "an Envoy placeholder without a value" "no value for {{ECHO_PORT}}" --set frontProxy.envoyVars.ECHO_PORT=null
 must_fail "a Secret reference without a Secret name" "the name of an existing Secret" --set auth.secretEnv.ADMIN_TOKEN.secret=
+must_fail "a sidecar placeholder without a value" "no value for {{HEADER_PROVIDER_PORT}}" --set echo.sidecar.envoyVars.HEADER_PROVIDER_PORT=null
 
 echo "chart checks: $checks passed, 0 failed"

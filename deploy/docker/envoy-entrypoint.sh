@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Renders /etc/envoy/$ENVOY_CONFIG.yaml from the environment, then runs envoy with it.
 set -euo pipefail
+# ENVOY_STDOUT_FILE: envoy's stdout (where a StdoutAccessLog writes) goes to that file.
+[[ -z "${ENVOY_STDOUT_FILE:-}" ]] || exec >>"$ENVOY_STDOUT_FILE"
 if [[ -z "${ENVOY_CONFIG:-}" ]]; then
   exec envoy "$@"
 fi

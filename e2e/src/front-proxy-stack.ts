@@ -7,7 +7,7 @@ import {
   renderEnvoyConfig,
   SIDECAR_HEADER_FILTER,
 } from '@edge/envoy-config';
-import { headerFilterWasmPath } from '@edge/header-filter-wasm';
+import { HEADER_FILTER_WASM_IMAGE_PATH, headerFilterWasmPath } from '@edge/header-filter-wasm';
 import {
   freePort,
   infraBackend,
@@ -336,7 +336,9 @@ export async function startFrontProxyStack(
         ADMIN_PORT: ports.sidecarAdmin,
         APP_PORT: ports.echo,
         HEADER_PROVIDER_PORT: ports.headerProvider,
-        HEADER_FILTER_WASM: headerFilterWasmPath(),
+        // The module the Envoy runs with: the built one locally, the image's in a container.
+        HEADER_FILTER_WASM:
+          infra.kind === 'testcontainers' ? HEADER_FILTER_WASM_IMAGE_PATH : headerFilterWasmPath(),
         HEADER_FILTER_CONFIG: headerFilterConfigValue({
           ...SIDECAR_HEADER_FILTER,
           header_cache_expiry: opts.headerCacheExpiry ?? '30s',

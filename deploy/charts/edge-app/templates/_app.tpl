@@ -56,6 +56,9 @@ spec:
       annotations:
         # Roll the pods when the configuration changes.
         checksum/config: {{ toJson $v.env | sha256sum }}
+        {{- with $v.configChecksum }}
+        checksum/extra-config: {{ tpl (toString .) $ | sha256sum }}
+        {{- end }}
         {{- with $v.podAnnotations }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -73,9 +76,11 @@ spec:
           imagePullPolicy: {{ $v.image.pullPolicy }}
           ports:
             {{- range $v.ports }}
+            {{- if not .container }}
             - name: {{ .name }}
               containerPort: {{ .port }}
               protocol: TCP
+            {{- end }}
             {{- end }}
           envFrom:
             - configMapRef:
@@ -110,6 +115,9 @@ spec:
           volumeMounts:
             {{- toYaml . | nindent 12 }}
           {{- end }}
+        {{- with $v.extraContainers }}
+        {{- tpl (toYaml .) $ | nindent 8 }}
+        {{- end }}
       {{- with $v.volumes }}
       volumes:
         {{- tpl (toYaml .) $ | nindent 8 }}

@@ -29,6 +29,9 @@ resources:
     memory: 128Mi
   limits:
     memory: 384Mi
+# More containers in the app's pod (a sidecar), templated; a port with `container: <name>` in
+# `ports` is that container's (on the Service, not declared on the app's container).
+extraContainers: []
 volumes:
   - name: tmp
     emptyDir:

@@ -20,3 +20,24 @@ app.kubernetes.io/part-of: edge-platform
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
+
+{{/*
+An Envoy config of envoy/ (an app chart's files/<name>.yaml links to it) with its {{NAME}}
+placeholders filled from a map whose string values are templated; a placeholder left without a
+value fails the render:
+  {{ include "edge-app.envoyConfig" (dict "file" "files/sidecar.yaml" "vars" .Values.sidecar.envoyVars "root" $) }}
+*/}}
+{{- define "edge-app.envoyConfig" -}}
+{{- $config := .root.Files.Get .file -}}
+{{- if not $config -}}
+{{- fail (printf "%s is empty: it must link to a file of envoy/" .file) -}}
+{{- end -}}
+{{- range $name, $value := .vars -}}
+{{- $config = replace (printf "{{%s}}" $name) (tpl (toString $value) $.root) $config -}}
+{{- end -}}
+{{- $left := regexFindAll "\\{\\{[A-Z0-9_]+\\}\\}" $config -1 | uniq -}}
+{{- if $left -}}
+{{- fail (printf "%s: no value for %s" .file (join ", " $left)) -}}
+{{- end -}}
+{{- $config -}}
+{{- end -}}

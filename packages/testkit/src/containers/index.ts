@@ -1,4 +1,6 @@
 import { randomInt } from 'node:crypto';
+import { chmodSync, mkdtempSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { canConnect, freePort, LOOPBACK, tcpExchange } from '../net';
 import { envoyArgs, httpGet } from '../local/envoy';
 import { metadataWorks } from '../local/kafka';
@@ -6,10 +8,18 @@ import { pgQuery, postgresUrl } from '../local/postgres';
 import type { NodeServiceInfo, NodeServiceOptions } from '../local/node-service';
 import type { InfraBackend, PartOptions, PostgresInfo, Started } from '../types';
 import { imageName } from './engine';
-import { startContainer } from './part';
+import { containerLogDir, startContainer } from './part';
 
 const PG_USER = 'postgres';
 const PG_PASSWORD = 'postgres';
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
 
 function noPersistence(kind: string, opts: PartOptions): void {
   if (opts.persistent) {
@@ -111,6 +121,10 @@ export function containersBackend(tag = 'local'): InfraBackend {
       const adminPort = opts.adminPort ?? (await freePort());
       const configFile = '/tmp/edge-testkit-envoy.yaml';
       const readyPorts = opts.readyPorts ?? [];
+      // Envoy's stdout (its access log) lands in a host file, as with the local backend.
+      const outDir = mkdtempSync(join(containerLogDir(), `${opts.name ?? 'envoy'}-`));
+      chmodSync(outDir, 0o777);
+      const stdoutLogFile = join(outDir, 'stdout.log');
       return startContainer(
         {
           name: opts.name ?? 'envoy',
@@ -124,7 +138,8 @@ export function containersBackend(tag = 'local'): InfraBackend {
             logLevel: opts.logLevel ?? 'warn',
             concurrency: opts.concurrency ?? 1,
           }),
-          env: { ADMIN_PORT: String(adminPort) },
+          env: { ADMIN_PORT: String(adminPort), ENVOY_STDOUT_FILE: stdoutLogFile },
+          hostDirs: [outDir],
           what: `LIVE on admin /ready${readyPorts.length ? ` with listeners ${readyPorts.join(', ')}` : ''}`,
           ready: async () => {
             const res = await httpGet(adminPort, '/ready');
@@ -134,7 +149,7 @@ export function containersBackend(tag = 'local'): InfraBackend {
           timeoutMs: opts.startTimeoutMs ?? 60_000,
           intervalMs: 50,
         },
-        () => ({ host: LOOPBACK, adminPort }),
+        () => ({ host: LOOPBACK, adminPort, stdoutLogFile }),
       );
     },
 
@@ -150,6 +165,8 @@ export function containersBackend(tag = 'local'): InfraBackend {
           name: opts.name,
           image,
           env: { NODE_ENV: 'test', ...opts.env },
+          // Files the service is pointed at (TLS certificates, CA bundles) exist on the host.
+          hostFiles: Object.values(opts.env).filter((v) => isAbsolute(v) && isFile(v)),
           what: 'ready',
           ready: async () => {
             for (const port of opts.readyPorts ?? []) {
@@ -164,7 +181,7 @@ export function containersBackend(tag = 'local'): InfraBackend {
           },
           timeoutMs: opts.startTimeoutMs ?? 60_000,
         },
-        (logFile) => ({ name: opts.name, pid: undefined, logFile }),
+        (logFile, pid) => ({ name: opts.name, pid, logFile }),
       );
     },
   };

@@ -15,6 +15,10 @@ export interface ContainerSpec {
   command?: string[];
   /** Files written into the container before it starts. */
   files?: { content: string; target: string }[];
+  /** Host files copied in at the same path, readable by the image's unprivileged user. */
+  hostFiles?: string[];
+  /** Host directories mounted read-write at the same path (e.g. for a log file). */
+  hostDirs?: string[];
   /** What readiness means, for the error message. */
   what: string;
   ready: () => Promise<boolean>;
@@ -30,7 +34,8 @@ export interface StartedContainer<T> extends Started<T> {
   startProcess(): Promise<void>;
 }
 
-function logDir(): string {
+/** `<repo>/.local/containers`: the containers' log files. */
+export function containerLogDir(): string {
   const dir = join(findRepoRoot(), '.local', 'containers');
   mkdirSync(dir, { recursive: true });
   return dir;
@@ -55,12 +60,12 @@ async function tail(container: StartedTestContainer, lines = 40): Promise<string
  */
 export async function startContainer<T>(
   spec: ContainerSpec,
-  info: (logFile: string) => T,
+  info: (logFile: string, hostPid: number | undefined) => T,
 ): Promise<StartedContainer<T>> {
   const client = await engine();
   await requireImage(client, spec.image);
   const name = containerName(spec.name);
-  const logFile = join(logDir(), `${name}.log`);
+  const logFile = join(containerLogDir(), `${name}.log`);
   let container = new GenericContainer(spec.image)
     .withName(name)
     .withNetworkMode('host')
@@ -72,6 +77,16 @@ export async function startContainer<T>(
     .withLogConsumer((stream) => stream.pipe(createWriteStream(logFile)));
   if (spec.command) container = container.withCommand(spec.command);
   if (spec.files?.length) container = container.withCopyContentToContainer(spec.files);
+  if (spec.hostFiles?.length) {
+    container = container.withCopyFilesToContainer(
+      spec.hostFiles.map((f) => ({ source: f, target: f, mode: 0o444 })),
+    );
+  }
+  if (spec.hostDirs?.length) {
+    container = container.withBindMounts(
+      spec.hostDirs.map((d) => ({ source: d, target: d, mode: 'rw' as const })),
+    );
+  }
   let started: StartedTestContainer;
   try {
     started = await container.start();
@@ -128,9 +143,15 @@ export async function startContainer<T>(
     throw err;
   }
 
+  // The container's main process as the host sees it (same machine): tests that SIGKILL a part
+  // or read its CPU time use it like a local process id.
+  const hostPid = await client.container
+    .inspect(client.container.getById(id))
+    .then((i) => (i.State.Pid > 0 ? i.State.Pid : undefined))
+    .catch(() => undefined);
   let stopping: Promise<void> | undefined;
   return {
-    info: info(logFile),
+    info: info(logFile, hostPid),
     stop: () => (stopping ??= stopContainer()),
     // The container (and its volumes) stays: the same ports and data when it starts again.
     stopProcess: () => client.container.stop(client.container.getById(id), { timeout: 15_000 }),
