@@ -30,6 +30,9 @@ if [[ ! -x "$KV_VENV/bin/kubernetes-validate" ]]; then
   /usr/bin/python3 -m venv "$KV_VENV"
   "$KV_VENV/bin/pip" install -q --disable-pip-version-check "kubernetes-validate==$KUBEVAL_VERSION"
 fi
+# `check-charts.sh --install-only`: just the tools (the test command starts it early, in the
+# background, since building Helm from source is the slow part of a fresh run).
+[[ "${1:-}" != "--install-only" ]] || { log "tools ready: $HELM, kubernetes-validate"; exit 0; }
 # shellcheck disable=SC1091
 source "$ROOT/.tools/infra.env"   # ENVOY_BIN
 

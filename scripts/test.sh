@@ -13,31 +13,60 @@ pnpm install --frozen-lockfile
 source scripts/docker-engine.sh
 
 log="$(mktemp)"
+bg="$(mktemp -d)"
+bg_pids=()
 finish() {
-  local ids
+  local ids pid
+  for pid in "${bg_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   ids="$(docker ps -aq --filter label=edge.testkit 2>/dev/null || true)"
   [[ -z "$ids" ]] || docker rm -f -v $ids >/dev/null 2>&1 || true
   edge_docker_down
-  rm -f "$log"
+  rm -rf "$log" "$bg"
 }
 trap finish EXIT
+# wait_bg <name>: waits for a background step, shows its log, fails the run if it failed.
+wait_bg() {
+  local rc=0
+  wait "$(cat "$bg/$1.pid")" || rc=$?
+  cat "$bg/$1.log" >&2
+  [[ $rc -eq 0 ]] || { echo "[test] background step $1 failed ($rc)" >&2; exit "$rc"; }
+}
+run_bg() { # run_bg <name> <command...>: a slow independent step, in the background
+  local name="$1"
+  shift
+  "$@" >"$bg/$name.log" 2>&1 &
+  echo $! >"$bg/$name.pid"
+  bg_pids+=($!)
+}
+t0=$SECONDS
 edge_docker_up
+
+# Slow steps that need nothing from the workspace build run beside it: Helm built from the Go
+# module proxy (minutes on a fresh machine) and the images of the base and the infrastructure.
+run_bg chart-tools bash deploy/check-charts.sh --install-only
+run_bg infra-images bash deploy/docker/build-images.sh base node postgres redis kafka
 
 pnpm exec prettier --check . >/dev/null || { pnpm exec prettier --check .; exit 1; }
 pnpm exec turbo run build lint typecheck test --output-logs=full 2>&1 | tee -a "$log"
-# Every image (base from Debian, then apps and infrastructure); unchanged layers are reused.
-bash deploy/docker/build-images.sh
+echo "[test] build, lint, typecheck, unit: $((SECONDS - t0)) s" >&2
+# The app images and Envoy's (they need the workspace build); unchanged layers are reused.
+wait_bg infra-images
+bash deploy/docker/build-images.sh $(node -e 'console.log(Object.keys(require("./deploy/apps.json").apps).join(" "))') envoy
+echo "[test] images: $((SECONDS - t0)) s" >&2
+wait_bg chart-tools
 bash deploy/check-charts.sh
+echo "[test] charts: $((SECONDS - t0)) s" >&2
 # Integration suites start real servers; one package at a time keeps a 2-core machine honest.
 pnpm exec turbo run test:integration --concurrency=1 2>&1 | tee -a "$log"
-# The same end-to-end suite, every part (Postgres, apps, Envoy) a container of its image.
+echo "[test] integration + e2e (local processes): $((SECONDS - t0)) s" >&2
+# The same end-to-end suite, every part (Postgres, Redis, Kafka, apps, Envoys) a container of
+# its image.
 EDGE_INFRA_BACKEND=testcontainers pnpm --filter @edge/e2e test:integration 2>&1 | tee -a "$log"
-# ...and the testkit's backend-neutral Redis and Kafka tests (the e2e stack uses neither yet).
-EDGE_INFRA_BACKEND=testcontainers pnpm --filter @edge/testkit exec vitest run \
-  -c vitest.integration.config.mjs test/redis.int-spec.ts test/kafka.int-spec.ts 2>&1 | tee -a "$log"
 left="$(docker ps -aq --filter label=edge.testkit)"
 [[ -z "$left" ]] || { echo "testcontainers backend left containers behind: $left" >&2; exit 1; }
+echo "[test] e2e (testcontainers): $((SECONDS - t0)) s" >&2
 pnpm --filter @edge/e2e test:compose 2>&1 | tee -a "$log"
+echo "[test] compose quickstart: $((SECONDS - t0)) s" >&2
 
 # One closing line for the whole run, summed over every Vitest summary above.
 sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '

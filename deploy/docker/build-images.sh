@@ -114,5 +114,8 @@ if want kafka; then
   build "edge/kafka:$TAG" deploy/docker/kafka.Dockerfile "$d"
 fi
 
+# A rebuilt app leaves its previous image untagged; with vfs each one holds a whole root file
+# system copy, so drop those (only untagged images of this script's app builds).
+docker image prune -f --filter label=org.opencontainers.image.source >/dev/null
 docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E "^edge/" | sort >&2
 log "done in $SECONDS s"

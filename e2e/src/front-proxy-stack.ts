@@ -133,6 +133,23 @@ export interface FrontProxyStack {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts parts concurrently and registers each one that started (so a failure stops them all
+ * with the rest of the stack); throws the first failure.
+ */
+async function startTogether(
+  started: Map<string, Started<unknown>>,
+  parts: Record<string, () => Promise<Started<unknown>>>,
+): Promise<void> {
+  const names = Object.keys(parts);
+  const results = await Promise.allSettled(names.map((name) => parts[name]!()));
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') started.set(names[i]!, r.value);
+  });
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}
+
 /** A new tenant's root key through the auth service's public HTTP API: the workload's identity. */
 async function createWorkloadKey(authUrl: string, caFile?: string): Promise<WorkloadKey> {
   const dispatcher =
@@ -162,8 +179,14 @@ export async function startFrontProxyStack(
   const started = new Map<string, Started<unknown>>();
   const infra = infraBackend();
   try {
-    const pg = await infra.postgres({ name: 'e2e-postgres' });
-    started.set('postgres', pg);
+    const logging = opts.logging === false ? undefined : (opts.logging ?? {});
+    // Independent parts start together (each still waits for its own readiness).
+    await startTogether(started, {
+      postgres: () => infra.postgres({ name: 'e2e-postgres' }),
+      ...(logging === undefined ? {} : { kafka: () => infra.kafka({ name: 'e2e-kafka' }) }),
+    });
+    const pg = started.get('postgres') as Started<PostgresInfo>;
+    const kafka = started.get('kafka') as StartedKafka | undefined;
     const ports = {
       proxy: await freePort(),
       admin: await freePort(),
@@ -182,13 +205,9 @@ export async function startFrontProxyStack(
       loggingAccessLog: 0,
       consumer: 0,
     };
-    const logging = opts.logging === false ? undefined : (opts.logging ?? {});
     const topic = 'edge.access-log.v1';
     const deadLetterTopic = 'edge.access-log.v1.dlq';
-    let kafka: StartedKafka | undefined;
     if (logging !== undefined) {
-      kafka = await infra.kafka({ name: 'e2e-kafka' });
-      started.set('kafka', kafka);
       ports.logging = await freePort();
       ports.loggingMetrics = await freePort();
       ports.loggingAccessLog = await freePort();
@@ -313,17 +332,15 @@ export async function startFrontProxyStack(
           startTimeoutMs: 60_000,
         }),
     };
-    const parts: StackPart[] = [
-      'auth',
-      'echo',
-      'authn-processor',
-      'redis',
-      'idempotency-processor',
+    // In dependency order; the parts of one step start together.
+    const steps: StackPart[][] = [
+      ['auth', 'echo', 'redis'],
+      ['authn-processor', 'idempotency-processor'],
     ];
-    if (logging !== undefined) parts.push('logging-processor');
-    if (logging !== undefined && logging.consumer !== false) parts.push('consumer');
-    for (const name of parts) {
-      started.set(name, await specs[name]());
+    if (logging !== undefined) steps[0]!.push('logging-processor');
+    if (logging !== undefined && logging.consumer !== false) steps[0]!.push('consumer');
+    for (const step of steps) {
+      await startTogether(started, Object.fromEntries(step.map((name) => [name, specs[name]])));
     }
     const workloadKey = await createWorkloadKey(authUrl, authCaFile);
     workload.key = workloadKey;
