@@ -17,24 +17,27 @@ bg="$(mktemp -d)"
 bg_pids=()
 finish() {
   local ids pid
-  for pid in "${bg_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # A background step still running (the run failed): its whole process group.
+  for pid in "${bg_pids[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
   ids="$(docker ps -aq --filter label=edge.testkit 2>/dev/null || true)"
   [[ -z "$ids" ]] || docker rm -f -v $ids >/dev/null 2>&1 || true
   edge_docker_down
   rm -rf "$log" "$bg"
 }
 trap finish EXIT
-# wait_bg <name>: waits for a background step, shows its log, fails the run if it failed.
+# wait_bg <name>: waits for a background step, shows its log (and adds it to the run's log for
+# the closing count), fails the run if it failed.
 wait_bg() {
   local rc=0
   wait "$(cat "$bg/$1.pid")" || rc=$?
   cat "$bg/$1.log" >&2
+  cat "$bg/$1.log" >>"$log"
   [[ $rc -eq 0 ]] || { echo "[test] background step $1 failed ($rc)" >&2; exit "$rc"; }
 }
 run_bg() { # run_bg <name> <command...>: a slow independent step, in the background
   local name="$1"
   shift
-  "$@" >"$bg/$name.log" 2>&1 &
+  setsid "$@" >"$bg/$name.log" 2>&1 &
   echo $! >"$bg/$name.pid"
   bg_pids+=($!)
 }
@@ -53,20 +56,22 @@ echo "[test] build, lint, typecheck, unit: $((SECONDS - t0)) s" >&2
 wait_bg infra-images
 bash deploy/docker/build-images.sh $(node -e 'console.log(Object.keys(require("./deploy/apps.json").apps).join(" "))') envoy
 echo "[test] images: $((SECONDS - t0)) s" >&2
+# The end-to-end suite on testcontainers (every part, Postgres, Redis, Kafka, the apps and the
+# Envoys, a container of its image) runs beside the local suites: its time is mostly container
+# creation and removal (vfs copies whole file systems), not CPU.
+run_bg e2e-testcontainers env EDGE_INFRA_BACKEND=testcontainers pnpm --filter @edge/e2e test:integration
 wait_bg chart-tools
 bash deploy/check-charts.sh
 echo "[test] charts: $((SECONDS - t0)) s" >&2
 # Integration suites start real servers; one package at a time keeps a 2-core machine honest.
 pnpm exec turbo run test:integration --concurrency=1 2>&1 | tee -a "$log"
 echo "[test] integration + e2e (local processes): $((SECONDS - t0)) s" >&2
-# The same end-to-end suite, every part (Postgres, Redis, Kafka, apps, Envoys) a container of
-# its image.
-EDGE_INFRA_BACKEND=testcontainers pnpm --filter @edge/e2e test:integration 2>&1 | tee -a "$log"
-left="$(docker ps -aq --filter label=edge.testkit)"
-[[ -z "$left" ]] || { echo "testcontainers backend left containers behind: $left" >&2; exit 1; }
+wait_bg e2e-testcontainers
 echo "[test] e2e (testcontainers): $((SECONDS - t0)) s" >&2
 pnpm --filter @edge/e2e test:compose 2>&1 | tee -a "$log"
 echo "[test] compose quickstart: $((SECONDS - t0)) s" >&2
+left="$(docker ps -aq --filter label=edge.testkit)"
+[[ -z "$left" ]] || { echo "testcontainers backend left containers behind: $left" >&2; exit 1; }
 
 # One closing line for the whole run, summed over every Vitest summary above.
 sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '

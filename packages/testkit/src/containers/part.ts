@@ -100,11 +100,18 @@ export async function startContainer<T>(
   }
   const id = started.getId();
   const unregister = onExitSync(() => removeNow([id]));
+  const handle = client.container.getById(id);
   const stopContainer = async (): Promise<void> => {
-    await started.stop({ remove: true, removeVolumes: true, timeout: 10_000 }).catch(() => {
-      removeNow([id]);
-    });
-    unregister();
+    // A graceful stop, awaited: the part is down when stop() resolves.
+    await client.container.stop(handle, { timeout: 10_000 }).catch(() => undefined);
+    // Removal is not awaited: with vfs it deletes a whole file system copy (seconds each), which
+    // overlaps with the rest of the teardown and the next test this way. Whatever is still
+    // there at process exit is removed synchronously (the exit hook stays until removal ends),
+    // and the next run's sweep catches the rest.
+    void client.container
+      .remove(handle, { removeVolumes: true })
+      .catch(() => undefined)
+      .finally(unregister);
   };
 
   const waitReady = async (): Promise<void> => {
