@@ -57,19 +57,20 @@ wait_bg infra-images
 bash deploy/docker/build-images.sh $(node -e 'console.log(Object.keys(require("./deploy/apps.json").apps).join(" "))') envoy
 echo "[test] images: $((SECONDS - t0)) s" >&2
 # The end-to-end suite on testcontainers (every part, Postgres, Redis, Kafka, the apps and the
-# Envoys, a container of its image) runs beside the local suites: its time is mostly container
-# creation and removal (vfs copies whole file systems), not CPU.
-run_bg e2e-testcontainers env EDGE_INFRA_BACKEND=testcontainers pnpm --filter @edge/e2e test:integration
+# Envoys, a container of its image) runs beside the local suites, two files at a time: its time
+# is mostly container creation and teardown (vfs copies whole file systems), not CPU.
+run_bg e2e-testcontainers env EDGE_INFRA_BACKEND=testcontainers pnpm --filter @edge/e2e \
+  test:integration --fileParallelism --maxWorkers=2
 wait_bg chart-tools
 bash deploy/check-charts.sh
 echo "[test] charts: $((SECONDS - t0)) s" >&2
 # Integration suites start real servers; one package at a time keeps a 2-core machine honest.
 pnpm exec turbo run test:integration --concurrency=1 2>&1 | tee -a "$log"
 echo "[test] integration + e2e (local processes): $((SECONDS - t0)) s" >&2
-wait_bg e2e-testcontainers
-echo "[test] e2e (testcontainers): $((SECONDS - t0)) s" >&2
 pnpm --filter @edge/e2e test:compose 2>&1 | tee -a "$log"
 echo "[test] compose quickstart: $((SECONDS - t0)) s" >&2
+wait_bg e2e-testcontainers
+echo "[test] e2e (testcontainers): $((SECONDS - t0)) s" >&2
 left="$(docker ps -aq --filter label=edge.testkit)"
 [[ -z "$left" ]] || { echo "testcontainers backend left containers behind: $left" >&2; exit 1; }
 
