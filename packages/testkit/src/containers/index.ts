@@ -11,6 +11,10 @@ import { imageName } from './engine';
 import { containerLogDir, startContainer } from './part';
 
 const PG_USER = 'postgres';
+/** Where host files an app's env names are copied to in its container. */
+const HOST_FILES = '/run/edge-host-files';
+/** Where an Envoy container writes its stdout (a host directory mounted there). */
+const ENVOY_OUT_DIR = '/var/log/edge-envoy';
 const PG_PASSWORD = 'postgres';
 
 function isFile(path: string): boolean {
@@ -138,8 +142,8 @@ export function containersBackend(tag = 'local'): InfraBackend {
             logLevel: opts.logLevel ?? 'warn',
             concurrency: opts.concurrency ?? 1,
           }),
-          env: { ADMIN_PORT: String(adminPort), ENVOY_STDOUT_FILE: stdoutLogFile },
-          hostDirs: [outDir],
+          env: { ADMIN_PORT: String(adminPort), ENVOY_STDOUT_FILE: `${ENVOY_OUT_DIR}/stdout.log` },
+          hostDirs: [{ source: outDir, target: ENVOY_OUT_DIR }],
           what: `LIVE on admin /ready${readyPorts.length ? ` with listeners ${readyPorts.join(', ')}` : ''}`,
           ready: async () => {
             const res = await httpGet(adminPort, '/ready');
@@ -160,13 +164,21 @@ export function containersBackend(tag = 'local'): InfraBackend {
         );
       }
       const image = imageName(opts.image, tag);
+      // Files the service is pointed at (TLS certificates, CA bundles) exist on the host: they
+      // are copied under HOST_FILES (not at their own path, whose parents, e.g. /root, the
+      // image's user may not enter) and the variables name the copies.
+      const hostFiles = [...new Set(Object.values(opts.env))].filter(
+        (v) => isAbsolute(v) && isFile(v),
+      );
+      const env = Object.fromEntries(
+        Object.entries(opts.env).map(([k, v]) => [k, hostFiles.includes(v) ? HOST_FILES + v : v]),
+      );
       return startContainer(
         {
           name: opts.name,
           image,
-          env: { NODE_ENV: 'test', ...opts.env },
-          // Files the service is pointed at (TLS certificates, CA bundles) exist on the host.
-          hostFiles: Object.values(opts.env).filter((v) => isAbsolute(v) && isFile(v)),
+          env: { NODE_ENV: 'test', ...env },
+          hostFiles: hostFiles.map((f) => ({ source: f, target: HOST_FILES + f })),
           what: 'ready',
           ready: async () => {
             for (const port of opts.readyPorts ?? []) {

@@ -15,10 +15,10 @@ export interface ContainerSpec {
   command?: string[];
   /** Files written into the container before it starts. */
   files?: { content: string; target: string }[];
-  /** Host files copied in at the same path, readable by the image's unprivileged user. */
-  hostFiles?: string[];
-  /** Host directories mounted read-write at the same path (e.g. for a log file). */
-  hostDirs?: string[];
+  /** Host files copied in, readable by the image's unprivileged user. */
+  hostFiles?: { source: string; target: string }[];
+  /** Host directories mounted read-write (e.g. for a log file). */
+  hostDirs?: { source: string; target: string }[];
   /** What readiness means, for the error message. */
   what: string;
   ready: () => Promise<boolean>;
@@ -79,13 +79,11 @@ export async function startContainer<T>(
   if (spec.files?.length) container = container.withCopyContentToContainer(spec.files);
   if (spec.hostFiles?.length) {
     container = container.withCopyFilesToContainer(
-      spec.hostFiles.map((f) => ({ source: f, target: f, mode: 0o444 })),
+      spec.hostFiles.map((f) => ({ ...f, mode: 0o444 })),
     );
   }
   if (spec.hostDirs?.length) {
-    container = container.withBindMounts(
-      spec.hostDirs.map((d) => ({ source: d, target: d, mode: 'rw' as const })),
-    );
+    container = container.withBindMounts(spec.hostDirs.map((d) => ({ ...d, mode: 'rw' as const })));
   }
   let started: StartedTestContainer;
   try {
