@@ -176,6 +176,17 @@ async function createWorkloadKey(authUrl: string, caFile?: string): Promise<Work
 export async function startFrontProxyStack(
   opts: FrontProxyStackOptions = {},
 ): Promise<FrontProxyStack> {
+  try {
+    return await startStackOnce(opts);
+  } catch (err) {
+    // A free port taken by another process between its pick and a part's bind (suites run side
+    // by side): the whole stack again, on new ports. Any other failure is thrown as it is.
+    if (!/EADDRINUSE/.test(err instanceof Error ? err.message : String(err))) throw err;
+    return startStackOnce(opts);
+  }
+}
+
+async function startStackOnce(opts: FrontProxyStackOptions): Promise<FrontProxyStack> {
   const started = new Map<string, Started<unknown>>();
   const infra = infraBackend();
   try {
