@@ -71,7 +71,14 @@ pnpm --filter @edge/e2e test:compose 2>&1 | tee -a "$log"
 echo "[test] compose quickstart: $((SECONDS - t0)) s" >&2
 wait_bg e2e-testcontainers
 echo "[test] e2e (testcontainers): $((SECONDS - t0)) s" >&2
-left="$(docker ps -aq --filter label=edge.testkit)"
+# The testkit removes containers in the background after stopping them (vfs deletes take
+# seconds): give removals in progress up to 2 minutes, then anything left is a leak.
+left=""
+for _ in $(seq 60); do
+  left="$(docker ps -aq --filter label=edge.testkit)"
+  [[ -n "$left" ]] || break
+  sleep 2
+done
 [[ -z "$left" ]] || { echo "testcontainers backend left containers behind: $left" >&2; exit 1; }
 
 # One closing line for the whole run, summed over every Vitest summary above.
