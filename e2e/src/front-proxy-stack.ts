@@ -10,13 +10,12 @@ import {
   type TopologyNode,
   xdsBootstrap,
 } from '@edge/envoy-config';
-import { headerFilterWasmPath } from '@edge/header-filter-wasm';
+import { HEADER_FILTER_WASM_IMAGE_PATH, headerFilterWasmPath } from '@edge/header-filter-wasm';
 import {
   freePort,
   infraBackend,
   type KafkaInfo,
   type PostgresInfo,
-  startNodeService,
   type Started,
   type StartedKafka,
   stopAll,
@@ -152,6 +151,23 @@ export interface FrontProxyStack {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts parts concurrently and registers each one that started (so a failure stops them all
+ * with the rest of the stack); throws the first failure.
+ */
+async function startTogether(
+  started: Map<string, Started<unknown>>,
+  parts: Record<string, () => Promise<Started<unknown>>>,
+): Promise<void> {
+  const names = Object.keys(parts);
+  const results = await Promise.allSettled(names.map((name) => parts[name]!()));
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') started.set(names[i]!, r.value);
+  });
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}
+
 /** A new tenant's root key through the auth service's public HTTP API: the workload's identity. */
 async function createWorkloadKey(authUrl: string, caFile?: string): Promise<WorkloadKey> {
   const dispatcher =
@@ -173,15 +189,33 @@ async function createWorkloadKey(authUrl: string, caFile?: string): Promise<Work
  * processor, Redis, the idempotency processor and Envoy with envoy/front-proxy.yaml, each on its
  * own free port. The same stack the README's
  * stack command runs, so end-to-end tests and benchmarks exercise what users run.
+ * With EDGE_INFRA_BACKEND=testcontainers every part runs from its image instead (same ports).
  */
 export async function startFrontProxyStack(
   opts: FrontProxyStackOptions = {},
 ): Promise<FrontProxyStack> {
+  try {
+    return await startStackOnce(opts);
+  } catch (err) {
+    // A free port taken by another process between its pick and a part's bind (suites run side
+    // by side): the whole stack again, on new ports. Any other failure is thrown as it is.
+    if (!/EADDRINUSE/.test(err instanceof Error ? err.message : String(err))) throw err;
+    return startStackOnce(opts);
+  }
+}
+
+async function startStackOnce(opts: FrontProxyStackOptions): Promise<FrontProxyStack> {
   const started = new Map<string, Started<unknown>>();
   const infra = infraBackend();
   try {
-    const pg = await infra.postgres({ name: 'e2e-postgres' });
-    started.set('postgres', pg);
+    const logging = opts.logging === false ? undefined : (opts.logging ?? {});
+    // Independent parts start together (each still waits for its own readiness).
+    await startTogether(started, {
+      postgres: () => infra.postgres({ name: 'e2e-postgres' }),
+      ...(logging === undefined ? {} : { kafka: () => infra.kafka({ name: 'e2e-kafka' }) }),
+    });
+    const pg = started.get('postgres') as Started<PostgresInfo>;
+    const kafka = started.get('kafka') as StartedKafka | undefined;
     const ports = {
       proxy: await freePort(),
       admin: await freePort(),
@@ -200,13 +234,9 @@ export async function startFrontProxyStack(
       loggingAccessLog: 0,
       consumer: 0,
     };
-    const logging = opts.logging === false ? undefined : (opts.logging ?? {});
     const topic = 'edge.access-log.v1';
     const deadLetterTopic = 'edge.access-log.v1.dlq';
-    let kafka: StartedKafka | undefined;
     if (logging !== undefined) {
-      kafka = await infra.kafka({ name: 'e2e-kafka' });
-      started.set('kafka', kafka);
       ports.logging = await freePort();
       ports.loggingMetrics = await freePort();
       ports.loggingAccessLog = await freePort();
@@ -230,8 +260,9 @@ export async function startFrontProxyStack(
     }
     const specs = {
       auth: () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-auth',
+          image: 'auth',
           entry: appEntry('@edge/auth'),
           env: authEnv,
           ...(opts.authTls
@@ -239,15 +270,17 @@ export async function startFrontProxyStack(
             : { readyPorts: [ports.authGrpc], readyUrl: `${authUrl}/health` }),
         }),
       echo: () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-echo',
+          image: 'echo',
           entry: appEntry('@edge/echo'),
           env: { PORT: String(ports.echo), LOG_LEVEL: 'warn' },
           readyUrl: `http://127.0.0.1:${ports.echo}/`,
         }),
       'authn-processor': async () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-authn',
+          image: 'authn-processor',
           entry: appEntry('@edge/authn-processor'),
           env: {
             GRPC_PORT: String(ports.authn),
@@ -261,8 +294,9 @@ export async function startFrontProxyStack(
         }),
       redis: () => infra.redis({ name: 'e2e-redis', port: ports.redis }),
       'idempotency-processor': () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-idempotency',
+          image: 'idempotency-processor',
           entry: appEntry('@edge/idempotency-processor'),
           env: {
             GRPC_PORT: String(ports.idempotency),
@@ -275,8 +309,9 @@ export async function startFrontProxyStack(
           readyUrl: `http://127.0.0.1:${ports.idempotencyOps}/health`,
         }),
       'header-provider': () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-header-provider',
+          image: 'header-provider',
           entry: appEntry('@edge/header-provider'),
           env: {
             PORT: String(ports.headerProvider),
@@ -292,8 +327,9 @@ export async function startFrontProxyStack(
           readyUrl: `http://127.0.0.1:${ports.headerProvider}/health`,
         }),
       'logging-processor': () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-logging',
+          image: 'logging-processor',
           entry: appEntry('@edge/logging-processor'),
           env: {
             GRPC_PORT: String(ports.logging),
@@ -308,8 +344,9 @@ export async function startFrontProxyStack(
           readyUrl: `http://127.0.0.1:${ports.loggingMetrics}/health`,
         }),
       consumer: () =>
-        startNodeService({
+        infra.nodeService({
           name: 'e2e-consumer',
+          image: 'consumer',
           entry: appEntry('@edge/consumer'),
           env: {
             PORT: String(ports.consumer),
@@ -324,17 +361,15 @@ export async function startFrontProxyStack(
           startTimeoutMs: 60_000,
         }),
     };
-    const parts: StackPart[] = [
-      'auth',
-      'echo',
-      'authn-processor',
-      'redis',
-      'idempotency-processor',
+    // In dependency order; the parts of one step start together.
+    const steps: StackPart[][] = [
+      ['auth', 'echo', 'redis'],
+      ['authn-processor', 'idempotency-processor'],
     ];
-    if (logging !== undefined) parts.push('logging-processor');
-    if (logging !== undefined && logging.consumer !== false) parts.push('consumer');
-    for (const name of parts) {
-      started.set(name, await specs[name]());
+    if (logging !== undefined) steps[0]!.push('logging-processor');
+    if (logging !== undefined && logging.consumer !== false) steps[0]!.push('consumer');
+    for (const step of steps) {
+      await startTogether(started, Object.fromEntries(step.map((name) => [name, specs[name]])));
     }
     const workloadKey = await createWorkloadKey(authUrl, authCaFile);
     workload.key = workloadKey;
@@ -351,7 +386,9 @@ export async function startFrontProxyStack(
         ADMIN_PORT: ports.sidecarAdmin,
         APP_PORT: ports.echo,
         HEADER_PROVIDER_PORT: ports.headerProvider,
-        HEADER_FILTER_WASM: headerFilterWasmPath(),
+        // The module the Envoy runs with: the built one locally, the image's in a container.
+        HEADER_FILTER_WASM:
+          infra.kind === 'testcontainers' ? HEADER_FILTER_WASM_IMAGE_PATH : headerFilterWasmPath(),
         HEADER_FILTER_CONFIG: headerFilterConfigValue({
           ...SIDECAR_HEADER_FILTER,
           header_cache_expiry: opts.headerCacheExpiry ?? '30s',

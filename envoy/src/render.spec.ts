@@ -139,6 +139,51 @@ describe('front-proxy.yaml', () => {
     expect(parse(yaml).admin.address.socket_address.address).toBe('127.0.0.1');
   });
 
+  it('sends upstream traffic to 127.0.0.1 unless hosts are given (Kubernetes Service names)', () => {
+    type Cluster = { name: string; type: string; load_assignment: any };
+    const hostOf = (y: string, name: string) => {
+      const clusters = (parse(y) as { static_resources: { clusters: Cluster[] } }).static_resources
+        .clusters;
+      const c = clusters.find((x) => x.name === name)!;
+      expect(c.type).toBe('STRICT_DNS');
+      return c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address
+        .address as string;
+    };
+    const clusters = [
+      'echo',
+      'authn_processor',
+      'idempotency_processor',
+      'logging_processor',
+      'logging_access_log',
+      'consumer',
+    ];
+    for (const c of clusters) expect(hostOf(yaml, c)).toBe('127.0.0.1');
+    const k8s = renderEnvoyConfig('front-proxy', {
+      LISTEN_HOST: '0.0.0.0',
+      FRONT_PROXY_PORT: 8080,
+      ADMIN_PORT: 9901,
+      ECHO_PORT: 7110,
+      AUTHN_PROCESSOR_PORT: 9001,
+      IDEMPOTENCY_PROCESSOR_PORT: 9002,
+      LOGGING_PROCESSOR_PORT: 9003,
+      LOGGING_ACCESS_LOG_PORT: 9203,
+      LOGGING_DISABLED: false,
+      LOGGING_OBSERVABILITY_MODE: true,
+      CONSUMER_PORT: 7300,
+      ECHO_HOST: 'edge-echo.ns.svc',
+      AUTHN_PROCESSOR_HOST: 'edge-authn-processor.ns.svc',
+      IDEMPOTENCY_PROCESSOR_HOST: 'edge-idempotency-processor.ns.svc',
+      LOGGING_PROCESSOR_HOST: 'edge-logging-processor.ns.svc',
+      CONSUMER_HOST: 'edge-consumer.ns.svc',
+    });
+    expect(hostOf(k8s, 'echo')).toBe('edge-echo.ns.svc');
+    expect(hostOf(k8s, 'authn_processor')).toBe('edge-authn-processor.ns.svc');
+    expect(hostOf(k8s, 'idempotency_processor')).toBe('edge-idempotency-processor.ns.svc');
+    expect(hostOf(k8s, 'logging_processor')).toBe('edge-logging-processor.ns.svc');
+    expect(hostOf(k8s, 'logging_access_log')).toBe('edge-logging-processor.ns.svc');
+    expect(hostOf(k8s, 'consumer')).toBe('edge-consumer.ns.svc');
+  });
+
   it('runs idempotency after authn: smallest mode, overridable, identity forwarded', () => {
     const f = hcm.http_filters.find(
       (x: { name: string }) => x.name === 'envoy.filters.http.ext_proc.idempotency',
@@ -198,5 +243,28 @@ describe('sidecar.yaml', () => {
     const clusters = doc.static_resources.clusters.map((c: { name: string }) => c.name);
     expect(clusters).toContain(SIDECAR_HEADER_FILTER.header_providing_service_cluster);
     expect(parse(yaml).admin.address.socket_address.address).toBe('127.0.0.1');
+  });
+
+  it('finds the header provider at 127.0.0.1 unless a host is given (a Service name)', () => {
+    type Cluster = { name: string; type: string; load_assignment: any };
+    const provider = (y: string) =>
+      (parse(y) as { static_resources: { clusters: Cluster[] } }).static_resources.clusters.find(
+        (c) => c.name === 'header_provider',
+      )!;
+    const addr = (c: Cluster) =>
+      c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address;
+    expect(provider(yaml).type).toBe('STRICT_DNS');
+    expect(addr(provider(yaml))).toBe('127.0.0.1');
+    const k8s = renderEnvoyConfig('sidecar', {
+      LISTEN_HOST: '0.0.0.0',
+      SIDECAR_PORT: 7110,
+      ADMIN_PORT: 9902,
+      APP_PORT: 7100,
+      HEADER_PROVIDER_PORT: 7200,
+      HEADER_PROVIDER_HOST: 'edge-header-provider.ns.svc',
+      HEADER_FILTER_WASM: '/x/header-filter.wasm',
+      HEADER_FILTER_CONFIG: headerFilterConfigValue(filterConfig),
+    });
+    expect(addr(provider(k8s))).toBe('edge-header-provider.ns.svc');
   });
 });

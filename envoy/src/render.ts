@@ -24,6 +24,13 @@ export type FrontProxyVars = {
   PER_CLIENT_RPS?: number;
   /** Per-client bucket size: the burst a client may send at once. */
   PER_CLIENT_BURST?: number;
+  /** Upstream hosts (IP or DNS name); default 127.0.0.1. Kubernetes passes Service names. */
+  ECHO_HOST?: string;
+  AUTHN_PROCESSOR_HOST?: string;
+  IDEMPOTENCY_PROCESSOR_HOST?: string;
+  /** The logging processor's host: both its ext_proc and its access-log service. */
+  LOGGING_PROCESSOR_HOST?: string;
+  CONSUMER_HOST?: string;
 };
 
 /** A workload's sidecar: inbound listener → Wasm header filter → the app (see sidecar.yaml). */
@@ -33,6 +40,8 @@ export type SidecarVars = {
   ADMIN_PORT: number;
   APP_PORT: number;
   HEADER_PROVIDER_PORT: number;
+  /** The header provider's host (IP or DNS name); default 127.0.0.1. */
+  HEADER_PROVIDER_HOST?: string;
   /** Absolute path of the built filter (`headerFilterWasmPath()` of @edge/header-filter-wasm). */
   HEADER_FILTER_WASM: string;
   /** The filter's plugin configuration as a YAML scalar: use `headerFilterConfigValue()`. */
@@ -47,6 +56,11 @@ export type SidecarVars = {
 export const FRONT_PROXY_DEFAULTS = {
   PER_CLIENT_RPS: 1000,
   PER_CLIENT_BURST: 2000,
+  ECHO_HOST: '127.0.0.1',
+  AUTHN_PROCESSOR_HOST: '127.0.0.1',
+  IDEMPOTENCY_PROCESSOR_HOST: '127.0.0.1',
+  LOGGING_PROCESSOR_HOST: '127.0.0.1',
+  CONSUMER_HOST: '127.0.0.1',
 } as const satisfies Partial<FrontProxyVars>;
 
 interface VarsByConfig {
@@ -56,7 +70,7 @@ interface VarsByConfig {
 
 const DEFAULTS: { [N in EnvoyConfigName]: Partial<VarsByConfig[N]> } = {
   'front-proxy': FRONT_PROXY_DEFAULTS,
-  sidecar: {},
+  sidecar: { HEADER_PROVIDER_HOST: '127.0.0.1' },
 };
 
 const PLACEHOLDER = /\{\{([A-Z0-9_]+)\}\}/g;

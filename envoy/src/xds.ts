@@ -2,6 +2,7 @@
 // into the resources an xDS control plane serves, and the minimal bootstrap that points an Envoy
 // at that control plane. The templates stay the one description; nothing here restates a route,
 // a cluster or a filter.
+import { isIP } from 'node:net';
 import { parse, stringify } from 'yaml';
 
 /** Envoy JSON (proto3 JSON names as in the YAML templates, `@type` on every Any). */
@@ -61,7 +62,7 @@ export function xdsResourcesFromBootstrap(bootstrapYaml: string): XdsResources {
   for (const cluster of list(doc.static_resources.clusters)) {
     const c = clone(cluster);
     const assignment = c.load_assignment;
-    if (c.type === 'STATIC' && isObject(assignment)) {
+    if (isObject(assignment) && servedAsEds(c.type, assignment)) {
       delete c.load_assignment;
       c.type = 'EDS';
       c.eds_cluster_config = { eds_config: ADS_CONFIG_SOURCE, service_name: c.name };
@@ -70,6 +71,25 @@ export function xdsResourcesFromBootstrap(bootstrapYaml: string): XdsResources {
     out.clusters.push(c);
   }
   return out;
+}
+
+/**
+ * A cluster whose endpoints the control plane can serve over EDS: STATIC ones, and DNS ones
+ * whose every address is already an IP literal (the local stack's `*_HOST` defaults). A DNS
+ * cluster that names a host (a Kubernetes Service) keeps resolving it in Envoy.
+ */
+function servedAsEds(type: unknown, assignment: EnvoyJson): boolean {
+  if (type === 'STATIC') return true;
+  if (type !== 'STRICT_DNS' && type !== 'LOGICAL_DNS') return false;
+  const addresses = list(assignment.endpoints).flatMap((locality) =>
+    list(locality.lb_endpoints).map((lb) => {
+      const endpoint = lb.endpoint;
+      const address = isObject(endpoint) ? endpoint.address : undefined;
+      const socket = isObject(address) ? address.socket_address : undefined;
+      return isObject(socket) ? socket.address : undefined;
+    }),
+  );
+  return addresses.length > 0 && addresses.every((a) => typeof a === 'string' && isIP(a) !== 0);
 }
 
 function splitListener(listener: EnvoyJson, out: XdsResources): EnvoyJson {

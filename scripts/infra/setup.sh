@@ -74,14 +74,22 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+# Container images, docker-compose and the testcontainers backend (deploy/): Debian's Docker
+# engine (dockerd is started by the test command, not as a service), debootstrap for the base
+# image, Debian's docker-compose.
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 
 if [[ ${#missing[@]} -gt 0 ]]; then
   apt_install "${missing[@]}"
   # Debian starts the system services on install; this project only uses the binaries.
-  for svc in postgresql redis-server; do
+  for svc in postgresql redis-server docker.io; do
     if [[ " ${missing[*]} " == *" $svc "* ]]; then
+      [[ "$svc" == docker.io ]] && svc=docker
       if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
         systemctl disable --now "$svc" >/dev/null 2>&1 || true
+        [[ "$svc" == docker ]] && { systemctl disable --now docker.socket >/dev/null 2>&1 || true; }
       elif command -v service >/dev/null 2>&1; then
         service "$svc" stop >/dev/null 2>&1 || true
       fi

@@ -34,3 +34,9 @@ export const HEADER_FILTER_DEFAULTS = {
 export function headerFilterWasmPath(): string {
   return join(__dirname, '..', 'dist', 'header-filter.wasm');
 }
+
+/**
+ * Where the `edge/envoy` image holds the built module (deploy/docker/envoy.Dockerfile): a sidecar
+ * Envoy run from that image (compose, Helm, the testcontainers backend) loads it from here.
+ */
+export const HEADER_FILTER_WASM_IMAGE_PATH = '/etc/envoy/header-filter.wasm';

@@ -19,9 +19,13 @@ describe('infraBackend', () => {
     expect(infraBackend({ EDGE_INFRA_BACKEND: 'testcontainers' }).kind).toBe('testcontainers');
   });
 
-  it('fails clearly when the testcontainers backend is asked for a part', async () => {
+  it('testcontainers: refuses what containers cannot do, before touching the engine', async () => {
     const backend = infraBackend({ EDGE_INFRA_BACKEND: 'testcontainers' });
-    await expect(backend.postgres()).rejects.toThrow(/^testcontainers backend not available: /);
-    await expect(backend.envoy({ configYaml: '' })).rejects.toThrow(/not available/);
+    await expect(backend.postgres({ name: 'dev', persistent: true })).rejects.toThrow(
+      /local backend\) only/,
+    );
+    await expect(
+      backend.nodeService({ name: 'auth', entry: '/nowhere/main.js', env: {} }),
+    ).rejects.toThrow(/runs apps from images; pass image/);
   });
 });

@@ -1,3 +1,4 @@
+import { containersBackend } from './containers';
 import { localBackend } from './local';
 import type { InfraBackend } from './types';
 
@@ -12,29 +13,11 @@ export function backendKindFromEnv(value: string | undefined): BackendKind {
 }
 
 /**
- * TODO(testcontainers): start the same parts as containers (postgres, redis, apache/kafka,
- * envoyproxy/envoy images) behind the same InfraBackend interface, for machines with a
- * container runtime. Not built yet: this machine has no container images.
+ * The backend chosen by EDGE_INFRA_BACKEND=local|testcontainers (default local). The
+ * testcontainers backend runs the images tagged EDGE_IMAGE_TAG (default `local`).
  */
-function testcontainersBackend(): InfraBackend {
-  const fail = (): Promise<never> =>
-    Promise.reject(
-      new Error(
-        'testcontainers backend not available: not implemented yet (set EDGE_INFRA_BACKEND=local or unset it)',
-      ),
-    );
-  return {
-    kind: 'testcontainers',
-    postgres: fail,
-    redis: fail,
-    kafka: fail,
-    envoy: fail,
-  };
-}
-
-/** The backend chosen by EDGE_INFRA_BACKEND=local|testcontainers (default local). */
 export function infraBackend(env: NodeJS.ProcessEnv = process.env): InfraBackend {
   return backendKindFromEnv(env.EDGE_INFRA_BACKEND) === 'local'
     ? localBackend()
-    : testcontainersBackend();
+    : containersBackend(env.EDGE_IMAGE_TAG?.trim() || 'local');
 }

@@ -5,6 +5,8 @@ export type {
   InfraBackend,
   KafkaInfo,
   KafkaOptions,
+  NodeServiceInfo,
+  NodeServiceOptions,
   PartOptions,
   PostgresInfo,
   PostgresOptions,
@@ -17,9 +19,6 @@ export { localBackend } from './local';
 export { freePort } from './net';
 export { runUntilSignal, stopAll } from './run-until-signal';
 export { loadToolPaths, type ToolPaths } from './tool-paths';
-export {
-  startNodeService,
-  type NodeServiceInfo,
-  type NodeServiceOptions,
-} from './local/node-service';
+export { containersBackend } from './containers';
+export { startNodeService } from './local/node-service';
 export { createTestPki, type CertFiles, type TestPki } from './pki';

@@ -81,10 +81,36 @@ export interface EnvoyOptions extends Omit<PartOptions, 'port' | 'persistent'> {
   concurrency?: number;
 }
 
+/** Options of a project app run by a backend (a local `node dist/main.js`, or its image). */
+export interface NodeServiceOptions {
+  /** Used in the data dir / container name, log file name and error messages. */
+  name: string;
+  /** Absolute path of the built entry point, e.g. `apps/auth/dist/main.js` (local backend). */
+  entry: string;
+  /** The app's image name without tag, e.g. `auth` for `edge/auth:<tag>` (testcontainers backend). */
+  image?: string;
+  /** The service's environment (merged over a minimal base: PATH, HOME, NODE_ENV=test). */
+  env: Record<string, string>;
+  /** Ready when each of these loopback ports accepts connections... */
+  readyPorts?: number[];
+  /** ...and this URL answers with any HTTP status below 500. */
+  readyUrl?: string;
+  startTimeoutMs?: number;
+}
+
+export interface NodeServiceInfo {
+  name: string;
+  /** The local process id (undefined for a container). */
+  pid: number | undefined;
+  logFile: string;
+}
+
 export interface InfraBackend {
   readonly kind: 'local' | 'testcontainers';
   postgres(opts?: PostgresOptions): Promise<Started<PostgresInfo>>;
   redis(opts?: PartOptions): Promise<Started<RedisInfo>>;
   kafka(opts?: KafkaOptions): Promise<StartedKafka>;
   envoy(opts: EnvoyOptions): Promise<Started<EnvoyInfo>>;
+  /** One of the project's apps: `node <entry>` locally, its image with testcontainers. */
+  nodeService(opts: NodeServiceOptions): Promise<Started<NodeServiceInfo>>;
 }

@@ -2,6 +2,7 @@ import type { InfraBackend } from '../types';
 import { startEnvoy } from './envoy';
 import { LocalContext } from './instance';
 import { startKafka } from './kafka';
+import { startNodeService } from './node-service';
 import { startPostgres } from './postgres';
 import { startRedis } from './redis';
 
@@ -18,5 +19,6 @@ export function localBackend(): InfraBackend {
     redis: (opts) => startRedis(context(), opts),
     kafka: (opts) => startKafka(context(), opts),
     envoy: (opts) => startEnvoy(context(), opts),
+    nodeService: (opts) => startNodeService(opts),
   };
 }

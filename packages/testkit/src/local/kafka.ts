@@ -88,7 +88,7 @@ export function kafkaJvmArgs(log4jFile: string, cdsArchive = ''): string[] {
   ];
 }
 
-async function metadataWorks(port: number): Promise<boolean> {
+export async function metadataWorks(port: number): Promise<boolean> {
   if (!(await canConnect(port))) return false;
   const admin = new Kafka({
     clientId: 'edge-testkit-readiness',

@@ -2,28 +2,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { canConnect } from '../net';
 import { waitUntilReady } from '../process';
-import type { Started } from '../types';
+import type { NodeServiceInfo, NodeServiceOptions, Started } from '../types';
+
+export type { NodeServiceInfo, NodeServiceOptions } from '../types';
 import { LocalContext, startedWhenReady } from './instance';
-
-export interface NodeServiceOptions {
-  /** Used in the data dir name, log file name and error messages. */
-  name: string;
-  /** Absolute path of the built entry point, e.g. `apps/auth/dist/main.js`. */
-  entry: string;
-  /** The service's environment (merged over a minimal base: PATH, HOME, NODE_ENV=test). */
-  env: Record<string, string>;
-  /** Ready when each of these loopback ports accepts connections... */
-  readyPorts?: number[];
-  /** ...and this URL answers with any HTTP status below 500. */
-  readyUrl?: string;
-  startTimeoutMs?: number;
-}
-
-export interface NodeServiceInfo {
-  name: string;
-  pid: number | undefined;
-  logFile: string;
-}
 
 /**
  * Runs one of the project's built services as a real child process (the same `node dist/main.js`

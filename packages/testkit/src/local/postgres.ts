@@ -52,8 +52,14 @@ function uidGid(user: string): { uid: number; gid: number } {
   return { uid: Number(parts[2]), gid: Number(parts[3]) };
 }
 
-async function query(port: number, database: string, sql: string, params: unknown[] = []) {
-  const client = new Client({ host: LOOPBACK, port, user: USER, password: PASSWORD, database });
+/** One query on a fresh connection (readiness checks; the testcontainers backend uses it too). */
+export async function pgQuery(
+  info: Pick<PostgresInfo, 'port' | 'user' | 'password' | 'database'> & { host?: string },
+  sql: string,
+  params: unknown[] = [],
+) {
+  const { host = LOOPBACK, port, user, password, database } = info;
+  const client = new Client({ host, port, user, password, database });
   client.on('error', () => undefined);
   await client.connect();
   try {
@@ -61,6 +67,10 @@ async function query(port: number, database: string, sql: string, params: unknow
   } finally {
     await client.end();
   }
+}
+
+function query(port: number, database: string, sql: string, params: unknown[] = []) {
+  return pgQuery({ port, user: USER, password: PASSWORD, database }, sql, params);
 }
 
 export async function startPostgres(
