@@ -31,6 +31,15 @@ _edge_bootstrap() {
     }
   fi
   export PATH="$tools/node-$node_version/bin:$tools/pnpm-$pnpm_version/node_modules/.bin:$PATH"
+  # Go (codegen from the Go module proxy, Helm): the set-up's toolchain in .tools/ if it made
+  # one, else the system's (/usr/local/go is not always on a non-login shell's PATH).
+  local go_dir
+  for go_dir in "$tools"/go-toolchain/bin /usr/local/go/bin; do
+    if [ -x "$go_dir/go" ]; then
+      case ":$PATH:" in *":$go_dir:"*) ;; *) export PATH="$go_dir:$PATH" ;; esac
+      break
+    fi
+  done
 }
 
 _edge_bootstrap

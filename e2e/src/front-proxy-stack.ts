@@ -420,6 +420,12 @@ async function startStackOnce(opts: FrontProxyStackOptions): Promise<FrontProxyS
     let bootstrap = renderNode;
     let controlPlane: { url: string; token: string } | undefined;
     if (opts.xds) {
+      if (infra.kind === 'testcontainers') {
+        // The Envoys' bootstraps name their SDS files (client certificate, CA) on the host.
+        throw new Error(
+          'xds: the control-plane stack runs on local processes only (EDGE_INFRA_BACKEND=local)',
+        );
+      }
       const dir = mkdtempSync(join(tmpdir(), 'e2e-xds-'));
       const pkiDir = join(dir, 'pki');
       ensurePki(pkiDir, [sidecarNode.id, frontNode.id]);
@@ -432,8 +438,9 @@ async function startStackOnce(opts: FrontProxyStackOptions): Promise<FrontProxyS
       const token = 'e2e-control-plane-admin-token-0123456789';
       started.set(
         'control-plane',
-        await startNodeService({
+        await infra.nodeService({
           name: 'e2e-control-plane',
+          image: 'control-plane',
           entry: appEntry('@edge/control-plane'),
           env: {
             DATABASE_URL: pg.info.url,

@@ -56,6 +56,9 @@ describe('docker-compose.yaml: the README quickstart against the compose stack',
     for (const k of ['headerProvider', 'sidecar', 'sidecarAdmin', 'proxy', 'admin']) {
       ports[k] = await freePort();
     }
+    for (const k of ['controlPlane', 'controlPlaneXds', 'gatewayExt', 'gatewayExtMetrics']) {
+      ports[k] = await freePort();
+    }
     const vars: Record<string, string> = {
       EDGE_POSTGRES_PORT: 'postgres',
       EDGE_REDIS_PORT: 'redis',
@@ -77,6 +80,10 @@ describe('docker-compose.yaml: the README quickstart against the compose stack',
       EDGE_SIDECAR_ADMIN_PORT: 'sidecarAdmin',
       EDGE_PROXY_PORT: 'proxy',
       EDGE_PROXY_ADMIN_PORT: 'admin',
+      EDGE_CONTROL_PLANE_PORT: 'controlPlane',
+      EDGE_CONTROL_PLANE_XDS_PORT: 'controlPlaneXds',
+      EDGE_GATEWAY_EXTENSION_PORT: 'gatewayExt',
+      EDGE_GATEWAY_EXTENSION_METRICS_PORT: 'gatewayExtMetrics',
     };
     env = { ...process.env };
     for (const [name, key] of Object.entries(vars)) env[name] = String(ports[key]);
@@ -124,6 +131,8 @@ describe('docker-compose.yaml: the README quickstart against the compose stack',
       'header-provider',
       'echo-sidecar',
       'front-proxy',
+      'control-plane',
+      'gateway-extension',
     ];
     const started: Record<string, number> = {};
     for (const s of services) {
@@ -150,12 +159,44 @@ describe('docker-compose.yaml: the README quickstart against the compose stack',
     expect(started['header-provider']).toBeGreaterThan(started.auth!);
     expect(started['echo-sidecar']).toBeGreaterThan(started['header-provider']!);
     expect(started['echo-sidecar']).toBeGreaterThan(started.echo!);
-    for (const s of services.filter((x) => x !== 'front-proxy')) {
+    expect(started['control-plane']).toBeGreaterThan(started.postgres!);
+    const beforeProxy = services.filter(
+      (x) => !['front-proxy', 'control-plane', 'gateway-extension'].includes(x),
+    );
+    for (const s of beforeProxy) {
       expect({ s, before: started['front-proxy']! > started[s]! }).toEqual({ s, before: true });
     }
     // No network of its own: compose made none for this project.
     const nets = (await run('docker', ['network', 'ls', '--format', '{{.Name}}'])).stdout;
     expect(nets).not.toContain(project);
+  });
+
+  it('runs the control plane and the gateway extension from their images, healthy', async () => {
+    for (const s of ['control-plane', 'gateway-extension']) {
+      const id = (await compose('ps', '-q', s)).stdout.trim();
+      const deadline = Date.now() + 120_000;
+      let health = '';
+      while (health !== 'healthy' && Date.now() < deadline) {
+        health = (
+          await run('docker', ['inspect', '-f', '{{.State.Health.Status}}', id])
+        ).stdout.trim();
+        if (health !== 'healthy') await new Promise((r) => setTimeout(r, 1000));
+      }
+      expect({ s, health }).toEqual({ s, health: 'healthy' });
+    }
+    const cp = `http://127.0.0.1:${ports.controlPlane}`;
+    expect((await fetch(`${cp}/health`)).status).toBe(200);
+    // The admin API wants its token; with it, the dev topology's two nodes are listed.
+    const anonymous = await fetch(`${cp}/nodes`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toMatch(/json/);
+    const nodes = await fetch(`${cp}/nodes`, {
+      headers: { authorization: 'Bearer dev-only-control-plane-admin-token' },
+    });
+    expect(nodes.status).toBe(200);
+    expect(JSON.stringify(await nodes.json())).toContain('echo-sidecar');
+    const metrics = await fetch(`http://127.0.0.1:${ports.gatewayExtMetrics}/metrics`);
+    expect(metrics.status).toBe(200);
   });
 
   it('serves the README transcript unchanged', async () => {

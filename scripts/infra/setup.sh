@@ -70,8 +70,31 @@ PG_BIN_DIR="$(find_pg_bin || true)"
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
-# Go: packages/protos fetches Envoy Gateway's extension proto with `go mod download` (Go module proxy).
-command -v go >/dev/null 2>&1 || missing+=(golang-go)
+# Go >= 1.24: packages/protos fetches Envoy Gateway's extension proto and go-control-plane's Envoy
+# API with it, deploy/check-charts.sh builds Helm. Debian 12's golang-go is 1.19, too old: when no
+# recent Go is on PATH, the official toolchain comes from the Go module proxy
+# (golang.org/toolchain, the module `GOTOOLCHAIN` itself downloads) into .tools/go-toolchain.
+GO_TOOLCHAIN_VERSION=1.24.6
+go_recent() {
+  command -v go >/dev/null 2>&1 &&
+    [[ "$(go env GOVERSION 2>/dev/null)" =~ ^go1\.(2[4-9]|[3-9][0-9])(\.|$) ]]
+}
+if ! go_recent; then
+  tools_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.tools"
+  if [[ ! -x "$tools_dir/go-toolchain/bin/go" ]]; then
+    echo "setup: installing Go $GO_TOOLCHAIN_VERSION from the Go module proxy into .tools/go-toolchain" >&2
+    command -v unzip >/dev/null 2>&1 || apt_install unzip
+    tmp_go="$(mktemp -d)"
+    curl -fsSL --retry 3 -o "$tmp_go/go.zip" \
+      "https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-go${GO_TOOLCHAIN_VERSION}.linux-amd64.zip"
+    unzip -q "$tmp_go/go.zip" -d "$tmp_go"
+    rm -rf "$tools_dir/go-toolchain"
+    mv "$tmp_go/golang.org/toolchain@v0.0.1-go${GO_TOOLCHAIN_VERSION}.linux-amd64" "$tools_dir/go-toolchain"
+    chmod +x "$tools_dir/go-toolchain/bin/"* "$tools_dir/go-toolchain/pkg/tool/"*/* 2>/dev/null || true
+    rm -rf "$tmp_go"
+  fi
+  export PATH="$tools_dir/go-toolchain/bin:$PATH"
+fi
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 # Container images, docker-compose and the testcontainers backend (deploy/): Debian's Docker

@@ -122,8 +122,14 @@ export function containersBackend(tag = 'local'): InfraBackend {
     },
 
     async envoy(opts) {
+      if ((opts.configYaml === undefined) === (opts.configProto === undefined)) {
+        throw new Error('envoy: give exactly one of configYaml and configProto');
+      }
       const adminPort = opts.adminPort ?? (await freePort());
-      const configFile = '/tmp/edge-testkit-envoy.yaml';
+      // Envoy reads a `.pb` bootstrap as binary protobuf, anything else as YAML.
+      const configFile = `/tmp/edge-testkit-envoy.${opts.configProto === undefined ? 'yaml' : 'pb'}`;
+      const configContent =
+        opts.configProto === undefined ? (opts.configYaml ?? '') : Buffer.from(opts.configProto);
       const readyPorts = opts.readyPorts ?? [];
       // Envoy's stdout (its access log) lands in a host file, as with the local backend.
       const outDir = mkdtempSync(join(containerLogDir(), `${opts.name ?? 'envoy'}-`));
@@ -133,7 +139,7 @@ export function containersBackend(tag = 'local'): InfraBackend {
         {
           name: opts.name ?? 'envoy',
           image: imageName('envoy', tag),
-          files: [{ content: opts.configYaml, target: configFile }],
+          files: [{ content: configContent, target: configFile }],
           command: envoyArgs({
             configFile,
             adminPort,

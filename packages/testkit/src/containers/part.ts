@@ -14,7 +14,7 @@ export interface ContainerSpec {
   /** Replaces the image's CMD (arguments to its ENTRYPOINT). */
   command?: string[];
   /** Files written into the container before it starts. */
-  files?: { content: string; target: string }[];
+  files?: { content: string | Buffer; target: string }[];
   /** Host files copied in, readable by the image's unprivileged user. */
   hostFiles?: { source: string; target: string }[];
   /** Host directories mounted read-write (e.g. for a log file). */
