@@ -6,7 +6,7 @@ ARG BASE_IMAGE=edge/base:bookworm
 FROM ${BASE_IMAGE}
 RUN apt-get update -qq \
   && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssl >/dev/null \
-  && rm -rf /var/lib/apt/lists/*
+  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 COPY node /usr/local/bin/node
 RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /app --shell /usr/sbin/nologin app \
   && node --version
