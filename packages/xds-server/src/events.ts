@@ -19,6 +19,21 @@ export interface DisconnectEvent extends ConnectEvent {
   reason: string;
 }
 
+/** Why a stream was refused (the `reason` label of `xds_refused_streams_total`). */
+export type RefusalKind = 'no_node_id' | 'unauthorized' | 'authorizer_error' | 'node_changed';
+
+/** A stream ended before anything was pushed for the node it claimed (or when it changed node). */
+export interface RefuseEvent {
+  /** The node the request claimed (id empty for `no_node_id`). */
+  node: NodeIdentity;
+  kind: StreamKind;
+  streamId: number;
+  peer: string;
+  refusal: RefusalKind;
+  /** The message the stream ended with (names the node id, never a secret). */
+  message: string;
+}
+
 export interface PushEvent {
   node: NodeIdentity;
   kind: StreamKind;
@@ -55,4 +70,5 @@ export interface XdsEvents {
   push: [PushEvent];
   ack: [AckEvent];
   nack: [NackEvent];
+  refuse: [RefuseEvent];
 }

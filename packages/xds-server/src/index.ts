@@ -19,7 +19,10 @@ export {
   XdsServer,
   adsServiceDefinition,
   type NackRecord,
+  type NodeAuthorizer,
   type NodeStatus,
+  type RefusalRecord,
+  type XdsPeer,
   type XdsServerOptions,
 } from './xds-server';
 export type {
@@ -29,6 +32,8 @@ export type {
   NackEvent,
   NodeIdentity,
   PushEvent,
+  RefusalKind,
+  RefuseEvent,
   StreamKind,
   XdsEvents,
 } from './events';

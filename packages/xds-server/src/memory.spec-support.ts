@@ -1,6 +1,7 @@
 // Unit-test support (not exported): an in-memory duplex standing in for a grpc-js call, and a
 // small topology in Envoy JSON.
 import { EventEmitter } from 'node:events';
+import type { PeerCertificate } from 'node:tls';
 import { create } from '@bufbuild/protobuf';
 import {
   DeltaDiscoveryRequestSchema,
@@ -19,7 +20,8 @@ export class MemoryCall<Req, Res> extends EventEmitter implements XdsCall<Req, R
   ended = false;
   status?: { code: number; details: string };
 
-  constructor() {
+  /** `certificate`: what getAuthContext() reports as the verified client certificate. */
+  constructor(private readonly certificate?: Partial<PeerCertificate>) {
     super();
     this.on('error', (e: { code: number; details: string }) => {
       this.status = e;
@@ -37,6 +39,10 @@ export class MemoryCall<Req, Res> extends EventEmitter implements XdsCall<Req, R
 
   getPeer(): string {
     return 'memory';
+  }
+
+  getAuthContext(): { sslPeerCertificate?: PeerCertificate } {
+    return this.certificate ? { sslPeerCertificate: this.certificate as PeerCertificate } : {};
   }
 
   send(req: Req): void {

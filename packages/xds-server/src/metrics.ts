@@ -1,10 +1,18 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { AckEvent, NackEvent, PushEvent, StreamKind } from './events';
+import type { AckEvent, NackEvent, PushEvent, RefusalKind, StreamKind } from './events';
 import { TYPE_SHORT } from './type-url';
+
+const REFUSAL_KINDS: readonly RefusalKind[] = [
+  'no_node_id',
+  'unauthorized',
+  'authorizer_error',
+  'node_changed',
+];
 
 /**
  * Prometheus metrics of an xDS server, on the registry the caller passes:
- * pushes, ACKs and NACKs per type, push→ACK latency per type, open streams per kind.
+ * pushes, ACKs and NACKs per type, push→ACK latency per type, open streams per kind, refused
+ * streams per reason.
  */
 export class XdsMetrics {
   private readonly pushes: Counter<'type'>;
@@ -12,6 +20,7 @@ export class XdsMetrics {
   private readonly nacks: Counter<'type'>;
   private readonly ackLatency: Histogram<'type'>;
   private readonly streams: Gauge<'kind'>;
+  private readonly refusals: Counter<'reason'>;
 
   constructor(registry: Registry, prefix = 'xds_') {
     const registers = [registry];
@@ -46,6 +55,13 @@ export class XdsMetrics {
       labelNames: ['kind'],
       registers,
     });
+    this.refusals = new Counter({
+      name: `${prefix}refused_streams_total`,
+      help: 'ADS streams refused before serving a node (reason: no_node_id, unauthorized, authorizer_error, node_changed)',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of REFUSAL_KINDS) this.refusals.inc({ reason }, 0);
     this.streams.set({ kind: 'sotw' }, 0);
     this.streams.set({ kind: 'delta' }, 0);
   }
@@ -62,6 +78,10 @@ export class XdsMetrics {
   nacked(e: NackEvent): void {
     this.nacks.inc({ type: TYPE_SHORT[e.typeUrl] });
     this.ackLatency.observe({ type: TYPE_SHORT[e.typeUrl] }, e.latencyMs / 1000);
+  }
+
+  refused(reason: RefusalKind): void {
+    this.refusals.inc({ reason });
   }
 
   streamOpened(kind: StreamKind): void {

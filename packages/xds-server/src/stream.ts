@@ -1,3 +1,4 @@
+import type { PeerCertificate } from 'node:tls';
 import { create } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import {
@@ -10,7 +11,15 @@ import {
   type DiscoveryResponse,
 } from '@edge/protos/xds';
 import type { PreparedSnapshot } from './consistency';
-import type { AckEvent, NackEvent, NodeIdentity, PushEvent, StreamKind } from './events';
+import type {
+  AckEvent,
+  NackEvent,
+  NodeIdentity,
+  PushEvent,
+  RefusalKind,
+  RefuseEvent,
+  StreamKind,
+} from './events';
 import type { Logger } from './logger';
 import {
   isTypeUrl,
@@ -32,6 +41,14 @@ export interface XdsCall<Req, Res> {
   end(): void;
   emit(event: 'error', err: { code: number; details: string }): boolean;
   getPeer(): string;
+  /** grpc-js ≥ 1.14: the verified TLS client certificate (`sslPeerCertificate`), if any. */
+  getAuthContext?(): { sslPeerCertificate?: PeerCertificate } | null;
+}
+
+/** Why `StreamHost.authorize` refused a node. */
+export interface Refusal {
+  refusal: RefusalKind;
+  message: string;
 }
 
 /** What a stream needs from its server: the snapshot source, the clock and the outlets. */
@@ -49,6 +66,14 @@ export interface StreamHost {
     unwatch: () => void;
   };
   detach(stream: XdsStream, reason: string): void;
+  /** Whether this stream's peer may be `node` (before anything is attached or pushed). */
+  authorize(
+    stream: XdsStream,
+    node: NodeIdentity,
+    certificate: PeerCertificate | undefined,
+  ): Refusal | undefined;
+  /** The stream is refused (it then ends with the event's message). */
+  refused(e: RefuseEvent): void;
   pushed(e: PushEvent): void;
   acked(e: AckEvent): void;
   nacked(e: NackEvent): void;
@@ -76,6 +101,7 @@ interface TypeState {
 }
 
 const INVALID_ARGUMENT = 3;
+const PERMISSION_DENIED = 7;
 const UNAVAILABLE = 14;
 
 let streamCounter = 0;
@@ -142,12 +168,37 @@ export abstract class XdsStream {
   }
 
   protected handleNode(node: { id: string; cluster: string } | undefined): boolean {
-    if (this.node) return true;
+    if (this.closed) return false;
+    if (this.node) {
+      // Envoy repeats its node on every request (unless set_node_on_first_message_only): the
+      // same id, or none. Another id on an authorized stream is a client trying to switch nodes.
+      if (node && node.id !== '' && node.id !== this.node.id) {
+        this.refuse(
+          { id: node.id, cluster: node.cluster },
+          'node_changed',
+          PERMISSION_DENIED,
+          `node.id changed on the stream from ${quoteId(this.node.id)} to ${quoteId(node.id)}`,
+        );
+        return false;
+      }
+      return true;
+    }
     if (!node || node.id === '') {
-      this.fail(INVALID_ARGUMENT, 'the first request of a stream must carry node.id');
+      this.refuse(
+        { id: '', cluster: node?.cluster ?? '' },
+        'no_node_id',
+        INVALID_ARGUMENT,
+        'the first request of a stream must carry node.id',
+      );
       return false;
     }
-    this.node = { id: node.id, cluster: node.cluster };
+    const claimed = { id: node.id, cluster: node.cluster };
+    const denied = this.host.authorize(this, claimed, this.peerCertificate());
+    if (denied) {
+      this.refuse(claimed, denied.refusal, PERMISSION_DENIED, denied.message);
+      return false;
+    }
+    this.node = claimed;
     const { snapshot, unwatch } = this.host.attach(this, this.node);
     this.snapshot = snapshot;
     this.unwatch = unwatch;
@@ -306,6 +357,26 @@ export abstract class XdsStream {
       );
       this.timer.unref();
     }
+  }
+
+  private peerCertificate(): PeerCertificate | undefined {
+    try {
+      return this.call.getAuthContext?.()?.sslPeerCertificate;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private refuse(node: NodeIdentity, refusal: RefusalKind, code: number, message: string): void {
+    this.host.refused({
+      node,
+      kind: this.kind,
+      streamId: this.id,
+      peer: this.peer,
+      refusal,
+      message,
+    });
+    this.fail(code, message);
   }
 
   private fail(code: number, details: string): void {
@@ -512,6 +583,11 @@ export class DeltaStream extends XdsStream {
 
 function subscriptionKey(st: TypeState): string {
   return st.wildcard ? '*' : [...st.names].sort().join('\n');
+}
+
+/** A node id for a message or log line: quoted, cut to 128 characters. */
+export function quoteId(id: string): string {
+  return JSON.stringify(id.length > 128 ? `${id.slice(0, 128)}…` : id);
 }
 
 function safePeer(call: { getPeer(): string }): string {

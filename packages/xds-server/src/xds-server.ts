@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { PeerCertificate } from 'node:tls';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import {
   Server,
@@ -18,12 +19,28 @@ import {
   type DiscoveryResponse,
 } from '@edge/protos/xds';
 import { Registry } from 'prom-client';
-import type { AckEvent, NackEvent, NodeIdentity, PushEvent, StreamKind, XdsEvents } from './events';
+import type {
+  AckEvent,
+  NackEvent,
+  NodeIdentity,
+  PushEvent,
+  RefuseEvent,
+  StreamKind,
+  XdsEvents,
+} from './events';
 import type { Logger } from './logger';
 import { XdsMetrics } from './metrics';
 import type { Snapshot } from './snapshot';
 import type { SnapshotCache } from './snapshot-cache';
-import { DeltaStream, SotwStream, type StreamHost, type XdsCall, type XdsStream } from './stream';
+import {
+  DeltaStream,
+  quoteId,
+  SotwStream,
+  type Refusal,
+  type StreamHost,
+  type XdsCall,
+  type XdsStream,
+} from './stream';
 import { TYPE_SHORT, type TypeUrlValue } from './type-url';
 
 const ADS = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
@@ -54,6 +71,30 @@ export const adsServiceDefinition = {
   },
 } satisfies ServiceDefinition;
 
+/** Who is on the other end of a stream, as `authorizeNode` sees it. */
+export interface XdsPeer {
+  /** grpc-js peer address (`host:port`). */
+  address: string;
+  /**
+   * The client certificate the TLS handshake verified against the server's CA (Node's
+   * `PeerCertificate`: `subject.CN`, `subjectaltname`, `fingerprint256`, ...); undefined without
+   * TLS or without a verified client certificate.
+   */
+  certificate?: PeerCertificate;
+}
+
+/**
+ * Decides whether a stream's peer may be the node its first request names: `true` serves it;
+ * `false` or a string (the reason, sent to the client and logged: no secrets) refuses it.
+ */
+export type NodeAuthorizer = (node: NodeIdentity, peer: XdsPeer) => boolean | string;
+
+/** A refused stream as kept for `recentRefusals()`. */
+export interface RefusalRecord extends RefuseEvent {
+  /** ISO time. */
+  at: string;
+}
+
 export interface XdsServerOptions {
   cache: SnapshotCache;
   logger: Logger;
@@ -70,6 +111,12 @@ export interface XdsServerOptions {
   ackTimeoutMs?: number;
   /** grpc-js server options (keepalive, message sizes). */
   grpcOptions?: ChannelOptions;
+  /**
+   * Checked on a stream's first request, before anything is attached or pushed: a refusal ends
+   * the stream with PERMISSION_DENIED (see NodeAuthorizer). Default: every node is served (the
+   * node id is then whatever the client claims).
+   */
+  authorizeNode?: NodeAuthorizer;
 }
 
 /** One NACK as recorded for status(). */
@@ -111,6 +158,8 @@ interface NodeRecord {
 
 /** Disconnected nodes kept for status(), oldest forgotten first. */
 const MAX_GONE_NODES = 10_000;
+/** Refusals kept for recentRefusals(), oldest forgotten first. */
+const MAX_REFUSALS = 100;
 
 /**
  * An xDS management server: the Aggregated Discovery Service (state of the world and delta) over
@@ -123,6 +172,7 @@ export class XdsServer extends EventEmitter<XdsEvents> {
   private readonly metrics: XdsMetrics;
   private readonly nodes = new Map<string, NodeRecord>();
   private readonly streams = new Set<XdsStream>();
+  private readonly refusals: RefusalRecord[] = [];
   private readonly host: StreamHost;
   private server?: Server;
   private stopping = false;
@@ -138,6 +188,8 @@ export class XdsServer extends EventEmitter<XdsEvents> {
       now: () => performance.now(),
       attach: (stream, node) => this.attach(stream, node),
       detach: (stream, reason) => this.detach(stream, reason),
+      authorize: (stream, node, certificate) => this.authorize(stream, node, certificate),
+      refused: (e) => this.onRefused(e),
       pushed: (e) => this.onPushed(e),
       acked: (e) => this.onAcked(e),
       nacked: (e) => this.onNacked(e),
@@ -230,6 +282,11 @@ export class XdsServer extends EventEmitter<XdsEvents> {
     };
   }
 
+  /** The last refused streams (at most 100), oldest first. */
+  recentRefusals(): RefusalRecord[] {
+    return this.refusals.map((r) => ({ ...r, node: { ...r.node } }));
+  }
+
   private opened(stream: XdsStream): void {
     if (this.stopping) {
       stream.shutdown('xds server stopping');
@@ -237,6 +294,45 @@ export class XdsServer extends EventEmitter<XdsEvents> {
     }
     this.streams.add(stream);
     this.metrics.streamOpened(stream.kind);
+  }
+
+  private authorize(
+    stream: XdsStream,
+    node: NodeIdentity,
+    certificate: PeerCertificate | undefined,
+  ): Refusal | undefined {
+    const check = this.opts.authorizeNode;
+    if (!check) return undefined;
+    let verdict: boolean | string;
+    try {
+      verdict = check(node, { address: stream.peer, ...(certificate ? { certificate } : {}) });
+    } catch (err) {
+      this.logger.error(
+        { node: node.id, peer: stream.peer, err: err instanceof Error ? err.message : String(err) },
+        'xds: authorizeNode threw, the stream is refused',
+      );
+      return { refusal: 'authorizer_error', message: `node ${quoteId(node.id)} refused` };
+    }
+    if (verdict === true) return undefined;
+    const why = typeof verdict === 'string' && verdict !== '' ? verdict : 'not authorized';
+    return { refusal: 'unauthorized', message: `node ${quoteId(node.id)} refused: ${why}` };
+  }
+
+  private onRefused(e: RefuseEvent): void {
+    this.metrics.refused(e.refusal);
+    this.refusals.push({ ...e, at: new Date().toISOString() });
+    if (this.refusals.length > MAX_REFUSALS) this.refusals.shift();
+    this.logger.warn(
+      {
+        node: e.node.id.slice(0, 128),
+        kind: e.kind,
+        peer: e.peer,
+        refusal: e.refusal,
+        error: e.message,
+      },
+      'xds: stream refused',
+    );
+    this.emit('refuse', e);
   }
 
   private attach(stream: XdsStream, node: NodeIdentity) {
