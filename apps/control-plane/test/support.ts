@@ -95,7 +95,13 @@ export interface Stack {
   stopControlPlane(): Promise<void>;
   startEnvoy(
     node: TopologyNode,
-    opts?: { clientCert?: boolean; readyPorts?: number[]; apiType?: 'GRPC' | 'DELTA_GRPC' },
+    opts?: {
+      clientCert?: boolean;
+      /** Present the client certificate of this node instead of its own. */
+      certOf?: string;
+      readyPorts?: number[];
+      apiType?: 'GRPC' | 'DELTA_GRPC';
+    },
   ): Promise<Started<EnvoyInfo>>;
   stop(): Promise<void>;
 }
@@ -192,7 +198,7 @@ export async function startStack(nodes: TopologyNode[]): Promise<Stack> {
       stack.cp = undefined;
     },
     async startEnvoy(node, opts = {}) {
-      const files = pkiLayout(pkiDir).node(node.id);
+      const files = pkiLayout(pkiDir).node(opts.certOf ?? node.id);
       const configYaml = xdsBootstrap(renderNode(node), {
         nodeId: node.id,
         nodeCluster: node.cluster,

@@ -1,7 +1,8 @@
 // The control plane with real Envoys over mTLS: routes served within 1 s of the admin call, a
 // NACKed update that leaves the Envoy on its last good version, a restart under load, a Wasm
 // rollout under load without failures or drained connections, an Envoy without a client
-// certificate refused, two nodes with different snapshots, hostile admin input.
+// certificate refused, an Envoy with another node's certificate refused, two nodes with different
+// snapshots, hostile admin input.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -344,6 +345,66 @@ describe('mTLS', () => {
     const streams = (await nodeStatus('sidecar-a')).status.streams;
     expect(streams.sotw + streams.delta).toBe(1);
     await intruder.stop();
+  });
+
+  it("an Envoy with sidecar-a's valid certificate claiming front-proxy gets nothing", async () => {
+    const front = stack.nodes.find((x) => x.id === 'front-proxy')!;
+    const port = await (await import('@edge/testkit')).freePort();
+    const metric = async () => {
+      const text = (await admin(stack, 'GET', '/metrics')).body as string;
+      const m = /^xds_refused_streams_total\{reason="unauthorized"\} (\d+)$/m.exec(text);
+      return m ? Number(m[1]) : -1;
+    };
+    expect(await metric()).toBe(0);
+    // The front proxy's bootstrap (node.id front-proxy) on a free port, with sidecar-a's files.
+    const impostor = await stack.startEnvoy(
+      { ...front, vars: { ...front.vars, FRONT_PROXY_PORT: port } } as typeof front,
+      { certOf: 'sidecar-a', readyPorts: [] },
+    );
+    // The control plane refused its streams (PERMISSION_DENIED), counted and shows them.
+    await until('the refusal is counted', async () => (await metric()) >= 1);
+    const refusal = (await nodeStatus('front-proxy')).lastRefusal;
+    expect(refusal).toMatchObject({
+      kind: 'delta',
+      reason: 'unauthorized',
+      message: `node "front-proxy" refused: the client certificate's CN is "sidecar-a"`,
+    });
+    const stats = async () =>
+      envoyStats(
+        impostor.info.adminPort,
+        '^(listener_manager\\.total_listeners_active|listener_manager\\.lds\\.update_success|cluster_manager\\.cds\\.update_success|control_plane\\.connected_state)$',
+      );
+    // Envoy sees its stream end with PERMISSION_DENIED and retries; for several seconds and
+    // several refusals it never gets a listener or a cluster.
+    const firstCount = await metric();
+    await until(
+      'Envoy retried and was refused again',
+      async () => (await metric()) > firstCount,
+      60_000,
+    );
+    for (let i = 0; i < 3; i++) {
+      const s = await stats();
+      expect(s.get('listener_manager.total_listeners_active') ?? 0).toBe(0);
+      expect(s.get('listener_manager.lds.update_success') ?? 0).toBe(0);
+      expect(s.get('cluster_manager.cds.update_success') ?? 0).toBe(0);
+      const listeners = await (
+        await fetch(`http://127.0.0.1:${impostor.info.adminPort}/listeners?format=json`)
+      ).json();
+      expect(listeners).toEqual({});
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    // The honest Envoys keep their one stream each and stay in sync; the front proxy serves.
+    for (const id of ['front-proxy', 'sidecar-a']) {
+      const st = (await nodeStatus(id)).status;
+      expect(st.streams.sotw + st.streams.delta).toBe(1);
+    }
+    expect((await nodeStatus('sidecar-a')).lastRefusal).toBeNull();
+    await until(
+      'both nodes in sync',
+      async () => (await inSync('sidecar-a')) && inSync('front-proxy'),
+    );
+    expect((await getJson(`${sidecarUrl}/widgets/3`)).status).toBe(200);
+    await impostor.stop();
   });
 
   it('rotation: new certificates, same CA; the Envoy loads its own through SDS without a restart', async () => {

@@ -1,5 +1,6 @@
 export {
   CA_SECRET,
+  certificateNamesNode,
   type CertFiles,
   CLIENT_CERT_SECRET,
   CONTROL_PLANE_SAN,
@@ -8,6 +9,8 @@ export {
   issueServerCert,
   NODE_ID_RE,
   nodeCertExists,
+  nodeSpiffeId,
+  type PeerCertificateNames,
   type NodeTlsFiles,
   pkiExists,
   pkiLayout,

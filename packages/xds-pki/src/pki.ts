@@ -23,6 +23,41 @@ export const CONTROL_PLANE_SAN = 'control-plane';
 /** A node id is also a certificate CN and a directory name: keep it to a safe alphabet. */
 export const NODE_ID_RE = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 
+/** The URI SAN a node's client certificate carries. */
+export function nodeSpiffeId(id: string): string {
+  return `spiffe://edge/xds-node/${id}`;
+}
+
+/** The parts of a verified client certificate (Node's `tls.PeerCertificate`) the check reads. */
+export interface PeerCertificateNames {
+  subject?: { CN?: string | string[] } | null;
+  subjectaltname?: string;
+}
+
+/**
+ * Whether a verified client certificate was issued for node `id`: its CN is `id` and one of its
+ * SANs is `URI:spiffe://edge/xds-node/<id>` (both as `issueNodeCert` writes them). Returns true,
+ * or the reason it is not (names only the certificate's identity, no secret).
+ */
+export function certificateNamesNode(
+  id: string,
+  cert: PeerCertificateNames | undefined,
+): true | string {
+  if (!cert) return 'no verified client certificate';
+  if (!NODE_ID_RE.test(id)) return 'not a valid node id';
+  const cn = cert.subject?.CN;
+  const uris = (cert.subjectaltname ?? '')
+    .split(', ')
+    .filter((e) => e.startsWith('URI:'))
+    .map((e) => e.slice(4));
+  const shown = JSON.stringify(typeof cn === 'string' ? cn : (cn ?? null));
+  if (cn !== id) return `the client certificate's CN is ${shown}`;
+  if (!uris.includes(nodeSpiffeId(id))) {
+    return `the client certificate (CN ${shown}) has no SAN ${nodeSpiffeId(id)}`;
+  }
+  return true;
+}
+
 export interface CertFiles {
   cert: string;
   key: string;
@@ -181,7 +216,7 @@ const SERVER_EXT =
 
 const clientExt = (id: string) =>
   'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n' +
-  `extendedKeyUsage=clientAuth\nsubjectAltName=URI:spiffe://edge/xds-node/${id}\n`;
+  `extendedKeyUsage=clientAuth\nsubjectAltName=URI:${nodeSpiffeId(id)}\n`;
 
 function writeNodeSds(layoutDir: string, id: string): void {
   const files = pkiLayout(layoutDir).node(id);

@@ -45,7 +45,7 @@ function setup(authorizeNode?: NodeAuthorizer) {
 }
 
 const cert = (cn: string): Partial<PeerCertificate> => ({
-  subject: { CN: cn } as PeerCertificate['subject'],
+  subject: { CN: cn },
   subjectaltname: `URI:spiffe://test/${cn}`,
 });
 

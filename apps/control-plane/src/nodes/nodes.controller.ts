@@ -40,6 +40,8 @@ export class NodesController {
     const node = this.topology.node(id);
     const status = this.xds.server.status().find((s) => s.id === id);
     const open = status ? status.streams.sotw + status.streams.delta : 0;
+    const refused = this.xds.server.recentRefusals().filter((r) => r.node.id === id);
+    const last = refused.at(-1);
     return {
       id,
       cluster: node.cluster,
@@ -47,6 +49,16 @@ export class NodesController {
       connected: open > 0,
       // Streams, ACKed version per type, last NACK with Envoy's error, pending types.
       status: status ?? null,
+      // The last stream refused for this node id (e.g. a certificate of another node claiming it).
+      lastRefusal: last
+        ? {
+            at: last.at,
+            kind: last.kind,
+            peer: last.peer,
+            reason: last.refusal,
+            message: last.message,
+          }
+        : null,
     };
   }
 }

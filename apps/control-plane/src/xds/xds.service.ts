@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { readPemFiles } from '@edge/service-config';
-import { pkiLayout } from '@edge/xds-pki';
+import { certificateNamesNode, pkiLayout } from '@edge/xds-pki';
 import { SnapshotCache, XdsServer } from '@edge/xds-server';
 import { type Logger as PinoLike } from 'pino';
 import { Registry } from 'prom-client';
@@ -53,6 +53,9 @@ export class XdsService implements OnModuleDestroy {
       logger: logger.child({ component: 'xds' }),
       registry,
       ackTimeoutMs: config.XDS_ACK_TIMEOUT_MS,
+      // xDS is mTLS-only: a stream is served only the node its client certificate was issued
+      // for (CN and SPIFFE URI SAN = node.id), never the node.id it merely claims.
+      authorizeNode: (node, peer) => certificateNamesNode(node.id, peer.certificate),
     });
     this.server.on('ack', (e) => {
       const at = snapshots.publishedAt.get(e.node.id);
