@@ -1,11 +1,20 @@
 // mTLS is the caller's: with ServerCredentials requiring a client certificate, an Envoy with its
 // own CA-signed certificate is served; one without a certificate, or with one from another CA,
-// gets nothing. Two nodes get different snapshots.
+// gets nothing. Two nodes get different snapshots. With `authorizeNode` checking the certificate's
+// CN (read through grpc-js's auth context), an Envoy with node one's certificate claiming node two
+// is refused (PERMISSION_DENIED, counted) and gets nothing.
 import { readFileSync } from 'node:fs';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvoyInfo, Started } from '@edge/testkit';
-import { SnapshotCache, XdsServer, silentLogger, type ConnectEvent } from '../src';
+import { Registry } from 'prom-client';
+import {
+  SnapshotCache,
+  XdsServer,
+  silentLogger,
+  type ConnectEvent,
+  type RefuseEvent,
+} from '../src';
 import {
   admin,
   createPki,
@@ -21,9 +30,19 @@ import {
 
 describe('xDS over mTLS, one certificate per Envoy, two nodes', () => {
   const cache = new SnapshotCache();
-  const server = new XdsServer({ cache, logger: silentLogger });
+  const registry = new Registry();
+  const server = new XdsServer({
+    cache,
+    logger: silentLogger,
+    registry,
+    authorizeNode: (node, peer) =>
+      peer.certificate?.subject.CN === node.id ||
+      `the client certificate's CN is ${JSON.stringify(peer.certificate?.subject.CN ?? null)}`,
+  });
   const connects: ConnectEvent[] = [];
   server.on('connect', (e) => connects.push(e));
+  const refusals: RefuseEvent[] = [];
+  server.on('refuse', (e) => refusals.push(e));
   const envoys: Started<EnvoyInfo>[] = [];
   const upstreams: { port: number; close(): Promise<void> }[] = [];
   let pki: Pki;
@@ -134,5 +153,47 @@ describe('xDS over mTLS, one certificate per Envoy, two nodes', () => {
     for (const e of [noCert, rogue]) {
       expect((await admin(e, '/listeners?format=json')).body).not.toContain(String(port));
     }
+  });
+
+  it("refuses an Envoy with node one's valid certificate that claims node two", async () => {
+    const before = connects.length;
+    const port = await freePort();
+    cache.setSnapshot(
+      'node-three',
+      topology({ listenerPort: port, upstreams: { a: upstreams[0]!.port }, routes: [['/', 'a']] }),
+    );
+    const cert = pki.client('node-one');
+    const impostor = await startAdsEnvoy({
+      nodeId: 'node-three',
+      xdsPort,
+      tls: { ca: pki.ca.cert, cert: cert.cert, key: cert.key },
+      initialFetchTimeout: '1s',
+    });
+    envoys.push(impostor);
+    await until(
+      'two refusals (Envoy retried)',
+      () => Promise.resolve(refusals.length >= 2),
+      30_000,
+    );
+    expect(refusals[0]).toMatchObject({
+      node: { id: 'node-three' },
+      kind: 'sotw',
+      refusal: 'unauthorized',
+      message: `node "node-three" refused: the client certificate's CN is "node-one"`,
+    });
+    const counted = (await registry.getSingleMetric('xds_refused_streams_total')?.get())?.values;
+    expect(counted?.find((v) => v.labels.reason === 'unauthorized')?.value).toBeGreaterThanOrEqual(
+      2,
+    );
+    expect(await stat(impostor, 'listener_manager.lds.update_success')).toBe(0);
+    expect(await stat(impostor, 'cluster_manager.cds.update_success')).toBe(0);
+    expect((await admin(impostor, '/listeners?format=json')).body).not.toContain(String(port));
+    expect(connects.slice(before)).toEqual([]);
+    expect(server.status().map((n) => n.id)).not.toContain('node-three');
+    // the honest nodes keep their streams
+    expect(server.status().map((n) => [n.id, n.streams.sotw + n.streams.delta])).toEqual([
+      ['node-one', 1],
+      ['node-two', 1],
+    ]);
   });
 });
