@@ -35,8 +35,9 @@ describe('xDS over mTLS, one certificate per Envoy, two nodes', () => {
     cache,
     logger: silentLogger,
     registry,
+    // The test PKI names a node's certificate `client-<node id>`.
     authorizeNode: (node, peer) =>
-      peer.certificate?.subject.CN === node.id ||
+      peer.certificate?.subject.CN === `client-${node.id}` ||
       `the client certificate's CN is ${JSON.stringify(peer.certificate?.subject.CN ?? null)}`,
   });
   const connects: ConnectEvent[] = [];
@@ -179,7 +180,7 @@ describe('xDS over mTLS, one certificate per Envoy, two nodes', () => {
       node: { id: 'node-three' },
       kind: 'sotw',
       refusal: 'unauthorized',
-      message: `node "node-three" refused: the client certificate's CN is "node-one"`,
+      message: `node "node-three" refused: the client certificate's CN is "client-node-one"`,
     });
     const counted = (await registry.getSingleMetric('xds_refused_streams_total')?.get())?.values;
     expect(counted?.find((v) => v.labels.reason === 'unauthorized')?.value).toBeGreaterThanOrEqual(
