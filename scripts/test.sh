@@ -43,6 +43,10 @@ run_bg() { # run_bg <name> <command...>: a slow independent step, in the backgro
 }
 t0=$SECONDS
 edge_docker_up
+# Containers an earlier, interrupted run left (e.g. one that ran out of disk before its own
+# clean-up) are not this run's leak: remove them first, so the check at the end sees only ours.
+stale="$(docker ps -aq --filter label=edge.testkit)"
+[[ -z "$stale" ]] || { echo "[test] removing containers an earlier run left: $stale" >&2; docker rm -f -v $stale >/dev/null; }
 
 # Slow steps that need nothing from the workspace build run beside it: Helm built from the Go
 # module proxy (minutes on a fresh machine) and the images of the base and the infrastructure.
