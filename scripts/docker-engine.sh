@@ -1,12 +1,33 @@
 # Source me: `source scripts/docker-engine.sh && edge_docker_up`. Makes a Docker engine
 # reachable through DOCKER_HOST: reuses one that answers (DOCKER_HOST as set, else the default
-# socket), otherwise starts Debian's dockerd for this project (vfs storage: no kernel overlay
-# needed; no bridge, no iptables: containers use host networking only). `edge_docker_down`
+# socket), otherwise starts Debian's dockerd for this project (overlay2 storage when the kernel
+# mounts overlayfs, else vfs; no bridge, no iptables: containers use host networking only).
+# EDGE_DOCKER_STORAGE=vfs|overlay2 forces the driver. `edge_docker_down`
 # stops only an engine that edge_docker_up started. Data (and so every image layer) is kept in
 # /var/lib/edge-docker, so later runs reuse the layers.
 EDGE_DOCKER_SOCK="${EDGE_DOCKER_SOCK:-/run/edge-docker.sock}"
 EDGE_DOCKER_ROOT="${EDGE_DOCKER_ROOT:-/var/lib/edge-docker}"
 EDGE_DOCKER_STARTED_PID=""
+
+# overlay2 when this kernel mounts overlayfs (a probe mount under the data root, on its file
+# system), else vfs. vfs copies a whole root file system per container and per layer: on a
+# 2-core VM its container creations saturated the disk and stalled every process for seconds.
+edge_docker_storage() {
+  if [[ -n "${EDGE_DOCKER_STORAGE:-}" ]]; then
+    echo "$EDGE_DOCKER_STORAGE"
+    return
+  fi
+  local probe rc=1
+  probe="$(mktemp -d "$EDGE_DOCKER_ROOT/.overlay-probe.XXXXXX")"
+  mkdir -p "$probe/l" "$probe/u" "$probe/w" "$probe/m"
+  if mount -t overlay overlay -o "lowerdir=$probe/l,upperdir=$probe/u,workdir=$probe/w" \
+    "$probe/m" 2>/dev/null; then
+    rc=0
+    umount "$probe/m" 2>/dev/null || true
+  fi
+  rm -rf "$probe"
+  if [[ $rc -eq 0 ]]; then echo overlay2; else echo vfs; fi
+}
 
 edge_docker_up() {
   local candidate
@@ -23,10 +44,11 @@ edge_docker_up() {
     return 1
   }
   mkdir -p "$EDGE_DOCKER_ROOT" /run/edge-docker-exec
-  local log="$EDGE_DOCKER_ROOT/dockerd.log"
-  echo "[docker] starting dockerd (vfs, host networking only) on unix://$EDGE_DOCKER_SOCK" >&2
+  local log="$EDGE_DOCKER_ROOT/dockerd.log" storage
+  storage="$(edge_docker_storage)"
+  echo "[docker] starting dockerd ($storage, host networking only) on unix://$EDGE_DOCKER_SOCK" >&2
   dockerd --data-root "$EDGE_DOCKER_ROOT" --exec-root /run/edge-docker-exec \
-    --pidfile /run/edge-docker.pid --host "unix://$EDGE_DOCKER_SOCK" --storage-driver vfs \
+    --pidfile /run/edge-docker.pid --host "unix://$EDGE_DOCKER_SOCK" --storage-driver "$storage" \
     --bridge=none --iptables=false --ip-masq=false >"$log" 2>&1 &
   EDGE_DOCKER_STARTED_PID=$!
   export DOCKER_HOST="unix://$EDGE_DOCKER_SOCK"

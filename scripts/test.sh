@@ -61,8 +61,7 @@ wait_bg infra-images
 bash deploy/docker/build-images.sh $(node -e 'console.log(Object.keys(require("./deploy/apps.json").apps).join(" "))') envoy
 echo "[test] images: $((SECONDS - t0)) s" >&2
 # The end-to-end suite on testcontainers (every part, Postgres, Redis, Kafka, the apps and the
-# Envoys, a container of its image) runs beside the local suites, two files at a time: its time
-# is mostly container creation and teardown (vfs copies whole file systems), not CPU.
+# Envoys, a container of its image) runs beside the local suites, two files at a time.
 # Not xds.e2e-spec.ts: its Envoys bootstrap from the control plane with SDS files on the host
 # (it runs on local processes above, and apps/control-plane's own suite covers it with real Envoys).
 run_bg e2e-testcontainers env EDGE_INFRA_BACKEND=testcontainers pnpm --filter @edge/e2e \
@@ -78,7 +77,8 @@ echo "[test] compose quickstart: $((SECONDS - t0)) s" >&2
 wait_bg e2e-testcontainers
 echo "[test] e2e (testcontainers): $((SECONDS - t0)) s" >&2
 # The testkit removes containers in the background after stopping them (vfs deletes take
-# seconds): give removals in progress up to 2 minutes, then anything left is a leak.
+# seconds, overlay2 ones less): give removals in progress up to 2 minutes, then anything left
+# is a leak.
 left=""
 for _ in $(seq 60); do
   left="$(docker ps -aq --filter label=edge.testkit)"

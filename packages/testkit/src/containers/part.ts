@@ -103,8 +103,8 @@ export async function startContainer<T>(
     // SIGTERM, then SIGKILL after 3 s (a stack has a dozen containers to stop in turn), awaited:
     // the part is down when stop() resolves.
     await client.container.stop(handle, { timeout: 3_000 }).catch(() => undefined);
-    // Removal is not awaited: with vfs it deletes a whole file system copy (seconds each), which
-    // overlaps with the rest of the teardown and the next test this way. Whatever is still
+    // Removal is not awaited: with the vfs storage driver it deletes a whole file system copy
+    // (seconds each), which overlaps with the rest of the teardown and the next test this way. Whatever is still
     // there at process exit is removed synchronously (the exit hook stays until removal ends),
     // and the next run's sweep catches the rest.
     void client.container
