@@ -208,43 +208,6 @@ describe('sidecar with the Wasm header filter', () => {
   });
 });
 
-describe('two plugins of the filter in one VM (same vm_id, two listeners)', () => {
-  async function pair(secondName: string): Promise<{ p: Provider; s: Sidecar }> {
-    const p = await provider();
-    p.byPath.set('/headers', { status: 200, body: '{"x-plugin":"first"}' });
-    p.byPath.set('/second', { status: 200, body: '{"x-plugin":"second"}' });
-    const s = await startSidecar({
-      appPort: app.port,
-      providerPort: p.port,
-      second: { name: secondName, filter: { header_providing_service_path: '/second' } },
-    });
-    running.unshift(s);
-    return { p, s };
-  }
-
-  it("each listener's requests get their own plugin's headers (streams find their root by plugin name)", async () => {
-    const { s } = await pair('header_filter_second');
-    await seen(s.url, 'x-plugin', 'first');
-    await seen(s.secondUrl!, 'x-plugin', 'second');
-    for (let i = 0; i < 20; i++) {
-      expect((await call(s.url)).received['x-plugin']).toBe('first');
-      expect((await call(s.secondUrl!)).received['x-plugin']).toBe('second');
-    }
-  });
-
-  it('two configurations under one plugin name with different providers: neither adds headers (the unit tests check the error line)', async () => {
-    const { p, s } = await pair('header_filter');
-    // Both plugins fetch (each has its own provider path)...
-    await eventually(() => p.calls >= 2, 15_000, 'both plugins fetched');
-    await new Promise((r) => setTimeout(r, 500));
-    // ...but a request cannot tell which configuration is its own: no header from the wrong one.
-    for (let i = 0; i < 10; i++) {
-      expect((await call(s.url)).received['x-plugin']).toBeUndefined();
-      expect((await call(s.secondUrl!)).received['x-plugin']).toBeUndefined();
-    }
-  });
-});
-
 describe.each<[string, ProviderAnswer]>([
   ['a 500', { status: 500, body: '{"x-env":"from-500"}' }],
   ['broken JSON', { status: 200, body: '{"x-env": "broken"' }],

@@ -12,7 +12,6 @@ import {
   proxy_get_shared_data,
   proxy_set_shared_data,
   proxy_send_local_response,
-  proxy_get_property,
 } from './imports';
 
 // ---- constants ----
@@ -85,16 +84,6 @@ export function getBuffer(bufferType: i32, size: u32): ArrayBuffer {
   if (size == 0) return new ArrayBuffer(0);
   const status = proxy_get_buffer_bytes(bufferType, 0, size, RET_PTR, RET_SIZE);
   if (status != Status.Ok) return new ArrayBuffer(0);
-  return takeHostBytes();
-}
-
-/** A one-segment host property of the current context (e.g. `plugin_name`), or null. */
-export function getProperty(name: string): ArrayBuffer | null {
-  const path = String.UTF8.encode(name);
-  store<usize>(RET_PTR, 0);
-  store<u32>(RET_SIZE, 0);
-  const status = proxy_get_property(ptrOf(path), <usize>path.byteLength, RET_PTR, RET_SIZE);
-  if (status != Status.Ok) return null;
   return takeHostBytes();
 }
 

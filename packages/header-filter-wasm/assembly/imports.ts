@@ -61,13 +61,6 @@ export declare function proxy_set_shared_data(
   valueLen: usize,
   cas: u32,
 ): i32;
-@external('env', 'proxy_get_property')
-export declare function proxy_get_property(
-  pathPtr: usize,
-  pathLen: usize,
-  retPtr: usize,
-  retSize: usize,
-): i32;
 @external('env', 'proxy_send_local_response')
 export declare function proxy_send_local_response(
   statusCode: u32,

@@ -1,13 +1,6 @@
 // The header filter: proxy-wasm entry points. The root context (one per worker thread) fetches
 // the header provider on a timer and shares the result through shared data; stream contexts only
 // copy the cached headers onto each request. Nothing on the request path calls the provider.
-//
-// A request costs Envoy one call into the VM (proxy_on_request_headers) plus one host call per
-// header: proxy_on_context_create, proxy_on_delete and proxy_on_done are not exported, so Envoy
-// skips them for every stream (each call into V8 costs about a microsecond; see
-// docs/benchmarks.md). Roots register in proxy_on_configure and count as gone once they stop
-// ticking. With several plugins in one VM a stream finds its root by its plugin's name and root
-// id (host properties), read only in that case.
 import {
   Action,
   BufferType,
@@ -16,7 +9,6 @@ import {
   Status,
   getBuffer,
   getHeader,
-  getProperty,
   getSharedData,
   hasHeader,
   httpCall,
@@ -48,105 +40,18 @@ class Root {
   localCas: u32 = 0;
   headers: Array<HeaderPair> = [];
   expiresAt: i64 = 0;
-  /** `plugin_name` NUL `plugin_root_id`: what a stream can tell about its plugin. */
-  identity: string = '';
-  /** Order of configuration (the newest of several same-identity roots wins). */
-  seq: i32 = 0;
-  /** Last configure or tick (ms): a root that stopped ticking was deleted by Envoy. */
-  lastSeenMs: i64 = 0;
-  /** Tick period (ms) this root asked for. */
-  tickMs: i64 = 1000;
-  /**
-   * Set on a tick when the headers stay valid past the next tick (with half a period to spare):
-   * requests then skip the clock host call. Renewals only move expiresAt later, so it stays true
-   * until the next tick recomputes it; near expiry requests read the clock as before.
-   */
-  validPastNextTick: bool = false;
   /** This thread has a call in flight (the host always answers it, timeout included). */
   pending: bool = false;
   constructor(public id: u32) {}
 }
 
 const roots = new Map<u32, Root>();
-/** The common case, one plugin per VM: streams need no lookup and no host call. */
+/** The common case, one plugin per VM: streams need no lookup (no per-stream allocation). */
 let onlyRoot: Root | null = null;
-let configured: i32 = 0;
-/** When the last "cannot tell which plugin" line was logged (at most one per 10 s). */
-let ambiguousLoggedAt: i64 = -1;
+const streamRoots = new Map<u32, u32>();
 
 function rootOf(id: u32): Root | null {
   return roots.has(id) ? roots.get(id) : null;
-}
-
-/** The current context's plugin: its name and root id (a root's, or a stream's own). */
-function pluginIdentity(): string {
-  const name = getProperty('plugin_name');
-  const rootId = getProperty('plugin_root_id');
-  return (
-    (name === null ? '' : String.UTF8.decode(name)) +
-    '\0' +
-    (rootId === null ? '' : String.UTF8.decode(rootId))
-  );
-}
-
-/** Alive: configured or ticked within three tick periods (plus a second for a busy thread). */
-function alive(r: Root, now: i64): bool {
-  return now - r.lastSeenMs <= 3 * r.tickMs + 1000;
-}
-
-/** Forgets roots Envoy deleted (they stopped ticking) and recomputes the single-root case. */
-function prune(now: i64): void {
-  const all = roots.values();
-  for (let i = 0; i < all.length; i++) {
-    if (!alive(all[i], now)) roots.delete(all[i].id);
-  }
-  onlyRoot = roots.size == 1 ? roots.values()[0] : null;
-}
-
-/**
- * The root of the current stream when several plugins share this VM: the live roots with the
- * stream's plugin identity. One of them, or several reading the same provider (an update in
- * progress: same headers), serve the newest; several identical identities with different
- * providers cannot be told apart, so none is used (no header from the wrong provider).
- */
-function streamRoot(now: i64): Root | null {
-  const identity = pluginIdentity();
-  const all = roots.values();
-  let best: Root | null = null;
-  let ambiguous = false;
-  for (let i = 0; i < all.length; i++) {
-    const r = all[i];
-    if (r.config === null || r.identity != identity || !alive(r, now)) continue;
-    if (best === null) {
-      best = r;
-      continue;
-    }
-    if (!bytesEqual(r.key, best.key)) ambiguous = true;
-    if (r.seq > best.seq) best = r;
-  }
-  if (!ambiguous) return best;
-  if (ambiguousLoggedAt < 0 || now - ambiguousLoggedAt >= 10_000) {
-    ambiguousLoggedAt = now;
-    log(
-      LogLevel.Error,
-      PREFIX +
-        'several configurations of plugin ' +
-        identity.replace('\0', ' (root id ') +
-        ') with different providers share this VM: a request cannot tell which is its own, so ' +
-        'none adds headers; give each configuration its own plugin name or vm_id',
-    );
-  }
-  // Fail closed if any of them would.
-  for (let i = 0; i < all.length; i++) {
-    const r = all[i];
-    if (r.config !== null && r.identity == identity && r.config!.failClosed) return r;
-  }
-  return null;
-}
-
-function bytesEqual(a: ArrayBuffer, b: ArrayBuffer): bool {
-  if (a.byteLength != b.byteLength) return false;
-  return memory.compare(changetype<usize>(a), changetype<usize>(b), <usize>a.byteLength) == 0;
 }
 
 /** Reads the shared state and refreshes this thread's copy when it changed. */
@@ -224,33 +129,36 @@ export function proxy_on_memory_allocate(size: usize): usize {
   return heap.alloc(size);
 }
 
+export function proxy_on_context_create(id: u32, parent: u32): void {
+  if (parent == 0) {
+    const root = new Root(id);
+    roots.set(id, root);
+    onlyRoot = roots.size == 1 ? root : null;
+  } else if (onlyRoot === null) {
+    // Several plugins share this VM: remember each stream's root.
+    streamRoots.set(id, parent);
+  }
+}
+
 export function proxy_on_vm_start(_root: u32, _size: u32): bool {
   return true;
 }
 
 export function proxy_on_configure(rootId: u32, size: u32): bool {
+  const root = rootOf(rootId);
+  if (root === null) return false;
   const cfg = parseConfig(getBuffer(BufferType.PluginConfiguration, size));
   if (cfg.error.length > 0) {
     log(LogLevel.Critical, PREFIX + 'invalid configuration: ' + cfg.error);
     return false;
   }
-  let root = rootOf(rootId);
-  if (root === null) root = new Root(rootId);
-  const now = nowMs();
   root.config = cfg;
   root.key = String.UTF8.encode(
     'edge.header_filter|' + cfg.cluster + '|' + cfg.authority + '|' + cfg.path,
   );
-  root.identity = pluginIdentity();
-  root.seq = ++configured;
-  root.lastSeenMs = now;
-  roots.set(rootId, root);
-  prune(now);
   root.localCas = 0;
   sync(root);
   const tick = <u32>min<i64>(1000, max<i64>(50, cfg.expiryMs / 10));
-  root.tickMs = tick;
-  root.validPastNextTick = false;
   setTickPeriod(tick);
   log(
     LogLevel.Info,
@@ -275,10 +183,7 @@ export function proxy_on_tick(rootId: u32): void {
   if (root === null || root.config === null) return;
   const cfg = root.config!;
   const now = nowMs();
-  root.lastSeenMs = now;
-  if (roots.size > 1) prune(now);
   const state = sync(root);
-  root.validPastNextTick = root.expiresAt - now > root.tickMs + root.tickMs / 2;
   if (root.pending || now < state.nextFetchAt || now < state.leaseUntil) return;
   // Take the lease: only the thread whose write wins fetches.
   state.leaseUntil = now + cfg.timeoutMs + 1000;
@@ -418,31 +323,29 @@ function fetchFailed(root: Root, now: i64, reason: string): void {
   );
 }
 
-export function proxy_on_request_headers(_contextId: u32, _numHeaders: u32, _eos: bool): i32 {
+export function proxy_on_request_headers(contextId: u32, _numHeaders: u32, _eos: bool): i32 {
   let root = onlyRoot;
-  if (root === null) root = roots.size == 0 ? null : streamRoot(nowMs());
+  if (root === null) {
+    if (!streamRoots.has(contextId)) return Action.Continue;
+    root = rootOf(streamRoots.get(contextId));
+  }
   if (root === null || root.config === null) return Action.Continue;
   const cfg = root.config!;
   if (cfg.trapHeader.length > 0 && hasHeader(MapType.HttpRequestHeaders, cfg.trapHeader)) {
     log(LogLevel.Critical, PREFIX + 'trap requested by ' + cfg.trapHeader + ' (test only)');
     unreachable();
   }
-  if (!root.validPastNextTick) {
-    // A fresh VM (e.g. after a reload) before its first tick, or this thread's copy looks
-    // expired: another thread may have renewed the shared headers since this thread's last tick.
-    const now = nowMs();
-    if (root.localCas == 0 || root.expiresAt <= now) sync(root);
-    if (root.expiresAt <= now) return noHeaders(cfg);
+  // A fresh VM (e.g. after a reload) before its first tick, or this thread's copy looks expired:
+  // another thread may have renewed the shared headers since this thread's last tick.
+  const now = nowMs();
+  if (root.localCas == 0 || root.expiresAt <= now) sync(root);
+  if (root.expiresAt > now) {
+    const headers = root.headers;
+    for (let i = 0; i < headers.length; i++) {
+      replaceHeader(MapType.HttpRequestHeaders, headers[i].name, headers[i].value);
+    }
+    return Action.Continue;
   }
-  const headers = root.headers;
-  for (let i = 0; i < headers.length; i++) {
-    replaceHeader(MapType.HttpRequestHeaders, headers[i].name, headers[i].value);
-  }
-  return Action.Continue;
-}
-
-/** No valid headers: pass unchanged, or answer a JSON 503 (fail_closed). */
-function noHeaders(cfg: FilterConfig): i32 {
   if (cfg.failClosed) {
     sendLocalResponse(503, 'header_filter_no_headers', NO_HEADERS_BODY, [
       String.UTF8.encode('content-type'),
@@ -453,9 +356,16 @@ function noHeaders(cfg: FilterConfig): i32 {
   return Action.Continue;
 }
 
-// Not exported, so Envoy makes no call for them: proxy_on_context_create (roots register in
-// proxy_on_configure; streams need nothing), proxy_on_done (every context is done at once) and
-// proxy_on_delete (a deleted root stops ticking and is pruned).
+// proxy_on_done is not exported: Envoy then treats every context as done at once.
+
+export function proxy_on_delete(id: u32): void {
+  if (streamRoots.size > 0 && streamRoots.has(id)) {
+    streamRoots.delete(id);
+  } else if (roots.has(id)) {
+    roots.delete(id);
+    onlyRoot = roots.size == 1 ? roots.values()[0] : null;
+  }
+}
 
 /** AssemblyScript's abort, routed to Envoy's log instead of an `env.abort` import. */
 function onAbort(message: string | null, file: string | null, line: u32, column: u32): void {

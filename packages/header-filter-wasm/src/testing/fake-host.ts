@@ -18,8 +18,7 @@ interface Exports {
   _initialize(): void;
   proxy_abi_version_0_2_1(): void;
   proxy_on_memory_allocate(size: number): number;
-  /** Optional in the ABI: Envoy skips a callback the module does not export. */
-  proxy_on_context_create?(id: number, parent: number): void;
+  proxy_on_context_create(id: number, parent: number): void;
   proxy_on_vm_start(id: number, size: number): number;
   proxy_on_configure(id: number, size: number): number;
   proxy_on_tick(id: number): void;
@@ -31,15 +30,7 @@ interface Exports {
     trailers: number,
   ): void;
   proxy_on_request_headers(id: number, headers: number, eos: number): number;
-  proxy_on_delete?(id: number): void;
-}
-
-type Callback = Exclude<keyof Exports, 'memory' | '_initialize'>;
-
-/** What a context's plugin looks like through host properties. */
-export interface PluginIdentity {
-  name: string;
-  rootId: string;
+  proxy_on_delete(id: number): void;
 }
 
 const OK = 0;
@@ -61,20 +52,12 @@ export class FakeHost {
   localResponse: { status: number; body: string; headers: [string, string][] } | undefined;
   private callResponse: { headers: Map<string, string>; body: Buffer } | undefined;
   private nextToken = 1;
-  /** The plugin of each context (roots and streams in flight), read by proxy_get_property. */
-  private readonly plugins = new Map<number, PluginIdentity>();
-  /** The context the host is calling into. */
-  private current = 0;
-  /** Every call into the module, by export name (what a request costs the host). */
-  readonly callsIn = new Map<string, number>();
-  /** Every host function the module called, by import name. */
-  readonly hostCalls = new Map<string, number>();
   readonly exports: Exports;
 
   constructor(readonly shared: SharedData = new Map()) {
     const module = new WebAssembly.Module(readFileSync(headerFilterWasmPath()));
     const imports = WebAssembly.Module.imports(module);
-    const env = this.counted(this.env());
+    const env = this.env();
     for (const i of imports) {
       if (i.module !== 'env' || !(i.name in env))
         throw new Error(`unexpected import ${i.module}.${i.name}`);
@@ -126,32 +109,6 @@ export class FakeHost {
       pairs.push([k, v]);
     }
     return pairs;
-  }
-
-  private counted(
-    env: Record<string, (...args: number[]) => number>,
-  ): Record<string, (...args: number[]) => number> {
-    const out: Record<string, (...args: number[]) => number> = {};
-    for (const [name, fn] of Object.entries(env)) {
-      out[name] = (...args: number[]) => {
-        this.hostCalls.set(name, (this.hostCalls.get(name) ?? 0) + 1);
-        return fn(...args);
-      };
-    }
-    return out;
-  }
-
-  /** Counts of calls in and out during `f`. */
-  cost(f: () => void): { callsIn: Record<string, number>; hostCalls: Record<string, number> } {
-    const before = { in: new Map(this.callsIn), host: new Map(this.hostCalls) };
-    f();
-    const diff = (now: Map<string, number>, then: Map<string, number>) =>
-      Object.fromEntries(
-        [...now]
-          .filter(([k, v]) => v !== (then.get(k) ?? 0))
-          .map(([k, v]) => [k, v - (then.get(k) ?? 0)]),
-      );
-    return { callsIn: diff(this.callsIn, before.in), hostCalls: diff(this.hostCalls, before.host) };
   }
 
   private env(): Record<string, (...args: number[]) => number> {
@@ -217,18 +174,6 @@ export class FakeHost {
         this.shared.set(key, { value: this.read(vPtr, vLen), cas: sharedCas++ });
         return OK;
       },
-      proxy_get_property: (pPtr, pLen, retPtr, retSize) => {
-        const plugin = this.plugins.get(this.current);
-        const path = this.readString(pPtr, pLen);
-        const value =
-          path === 'plugin_name'
-            ? plugin?.name
-            : path === 'plugin_root_id'
-              ? plugin?.rootId
-              : undefined;
-        if (value === undefined) return NOT_FOUND;
-        return this.give(Buffer.from(value), retPtr, retSize);
-      },
       proxy_send_local_response: (status, _dPtr, _dLen, bPtr, bLen, hPtr, hLen) => {
         this.localResponse = {
           status,
@@ -242,56 +187,25 @@ export class FakeHost {
 
   // ---- driving the module like Envoy does ----
 
-  /** Calls an export as Envoy does: in a context, skipped when the module does not export it. */
-  private call(context: number, name: Callback, ...args: number[]): number | undefined {
-    // Wasm exports are plain functions (no `this`).
-    const fns = this.exports as unknown as Record<
-      Callback,
-      ((...a: number[]) => number) | undefined
-    >;
-    const fn = fns[name];
-    if (fn === undefined) return undefined;
-    this.callsIn.set(name, (this.callsIn.get(name) ?? 0) + 1);
-    const previous = this.current;
-    this.current = context;
-    try {
-      return fn(...args);
-    } finally {
-      this.current = previous;
-    }
-  }
-
   /** Root context 1: VM start and configure; returns what proxy_on_configure answered. */
   start(config: object | string | undefined): boolean {
     this.pluginConfig = Buffer.from(
       config === undefined ? '' : typeof config === 'string' ? config : JSON.stringify(config),
     );
-    this.plugins.set(1, { name: 'header_filter', rootId: 'header_filter' });
-    this.call(1, 'proxy_on_context_create', 1, 0);
-    if (this.call(1, 'proxy_on_vm_start', 1, 0) !== 1) return false;
-    return this.call(1, 'proxy_on_configure', 1, this.pluginConfig.length) === 1;
+    this.exports.proxy_on_context_create(1, 0);
+    if (this.exports.proxy_on_vm_start(1, 0) !== 1) return false;
+    return this.exports.proxy_on_configure(1, this.pluginConfig.length) === 1;
   }
 
-  /** Another plugin (root context `id`) in the same VM; by default named `plugin_<id>`. */
-  addRoot(
-    id: number,
-    config: object,
-    plugin: PluginIdentity = { name: `plugin_${id}`, rootId: 'header_filter' },
-  ): boolean {
+  /** Another plugin (root context `id`) in the same VM. */
+  addRoot(id: number, config: object): boolean {
     this.pluginConfig = Buffer.from(JSON.stringify(config));
-    this.plugins.set(id, plugin);
-    this.call(id, 'proxy_on_context_create', id, 0);
-    return this.call(id, 'proxy_on_configure', id, this.pluginConfig.length) === 1;
-  }
-
-  /** Envoy deleted root `id` (it stops ticking; the module is told only if it exports delete). */
-  deleteRoot(id: number): void {
-    this.call(id, 'proxy_on_delete', id);
-    this.plugins.delete(id);
+    this.exports.proxy_on_context_create(id, 0);
+    return this.exports.proxy_on_configure(id, this.pluginConfig.length) === 1;
   }
 
   tick(root = 1): void {
-    this.call(root, 'proxy_on_tick', root);
+    this.exports.proxy_on_tick(root);
   }
 
   /** Answers the last HTTP call (status undefined: no response, as on a timeout). */
@@ -303,9 +217,7 @@ export class FakeHost {
       status === undefined
         ? undefined
         : { headers: new Map([[':status', String(status)]]), body: bytes };
-    this.call(
-      root,
-      'proxy_on_http_call_response',
+    this.exports.proxy_on_http_call_response(
       root,
       call.token,
       status === undefined ? 0 : 1,
@@ -325,12 +237,9 @@ export class FakeHost {
     const id = this.nextStream++;
     this.requestHeaders = new Map(Object.entries(headers));
     this.localResponse = undefined;
-    const plugin = this.plugins.get(root);
-    if (plugin !== undefined) this.plugins.set(id, plugin);
-    this.call(id, 'proxy_on_context_create', id, root);
-    const action = this.call(id, 'proxy_on_request_headers', id, this.requestHeaders.size, 1)!;
-    this.call(id, 'proxy_on_delete', id);
-    this.plugins.delete(id);
+    this.exports.proxy_on_context_create(id, root);
+    const action = this.exports.proxy_on_request_headers(id, this.requestHeaders.size, 1);
+    this.exports.proxy_on_delete(id);
     return { action, headers: this.requestHeaders };
   }
 
