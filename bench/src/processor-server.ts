@@ -1,6 +1,8 @@
 // The benchmark ext_proc server (its own process): a header-mutating processor and the same
 // processor buffering the request body, selected per Envoy filter by gRPC metadata. The
 // transport (processor-core's node:http2 one or grpc-js) is the second argument.
+import { appendFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { GCProfiler } from 'node:v8';
 import {
   BaseProcessor,
@@ -61,8 +63,20 @@ profiler.start();
 // (allocations since the last GC are not counted: compare over many GCs).
 let allocated = 0;
 let lastAfter: number | undefined;
+const eld =
+  process.env.EDGE_BENCH_ELD_FILE !== undefined
+    ? monitorEventLoopDelay({ resolution: 1 })
+    : undefined;
+eld?.enable();
 process.on('message', (m) => {
   if (m !== 'gc') return;
+  if (eld !== undefined) {
+    appendFileSync(
+      `${process.env.EDGE_BENCH_ELD_FILE}.${process.pid}`,
+      `${new Date().toISOString()} eld ms p50 ${(eld.percentile(50) / 1e6).toFixed(3)} p99 ${(eld.percentile(99) / 1e6).toFixed(3)} p999 ${(eld.percentile(99.9) / 1e6).toFixed(3)} max ${(eld.max / 1e6).toFixed(3)} n ${eld.count}\n`,
+    );
+    eld.reset();
+  }
   for (const e of profiler.stop()?.statistics ?? []) {
     gcCount++;
     gcMs += e.cost / 1000;

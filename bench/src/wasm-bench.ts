@@ -1,13 +1,14 @@
 // bench:wasm — the sidecar Envoy (envoy/sidecar.yaml) alone vs with the Wasm header filter.
-// "Envoy alone" is the same rendered config with the filter removed from the chain; everything
-// else (listener, local replies, clusters) is identical. The filter gets four headers from a
+// "Envoy alone" is the same rendered listener with the filter removed from the chain; everything
+// else (listener, local replies, clusters) is identical, and every scenario is a listener of the
+// same Envoy process (each filter in its own VM). The filter gets four headers from a
 // header-provider stand-in (a small JSON answer with a JWT-sized token) and adds them to every
 // request. Load: wrk -t1 -c32 from its own process at 127.0.0.1; rows alternate over rounds so
 // a noisy machine hits both alike. CPU per request: Envoy's own (utime + stime) and the machine's.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import {
   headerFilterConfigValue,
@@ -28,17 +29,37 @@ const ENVOY_CONCURRENCY = Number(process.env.EDGE_BENCH_ENVOY_CONCURRENCY ?? 1);
 
 type Obj = Record<string, unknown>;
 
-/** The sidecar config without the Wasm filter ("Envoy alone"). */
-function withoutWasm(configYaml: string): string {
-  const root = parse(configYaml) as {
-    static_resources: { listeners: { filter_chains: { filters: { typed_config: Obj }[] }[] }[] };
-  };
-  const hcm = root.static_resources.listeners[0]!.filter_chains[0]!.filters[0]!.typed_config;
-  const filters = hcm.http_filters as { name: string }[];
-  const kept = filters.filter((f) => !f.name.startsWith('envoy.filters.http.wasm'));
-  if (kept.length !== filters.length - 1) throw new Error('sidecar config: no Wasm filter found');
-  hcm.http_filters = kept;
-  return JSON.stringify(root, null, 2);
+type Listener = {
+  name: string;
+  address: { socket_address: { port_value: number } };
+  filter_chains: { filters: { typed_config: Obj }[] }[];
+};
+type Root = {
+  admin: { address: { socket_address: { port_value: number } } };
+  static_resources: { listeners: Listener[] };
+};
+
+const isWasm = (f: { name: string }): boolean => f.name.startsWith('envoy.filters.http.wasm');
+
+/** The sidecar listener of a rendered config, under its own name, port and Wasm VM id. */
+function listenerOf(configYaml: string, index: number, port: number, withWasm: boolean): Listener {
+  const listener = (parse(configYaml) as Root).static_resources.listeners[0]!;
+  listener.name = `bench_${index}`;
+  listener.address.socket_address.port_value = port;
+  const hcm = listener.filter_chains[0]!.filters[0]!.typed_config;
+  hcm.stat_prefix = `bench_${index}`;
+  const filters = hcm.http_filters as { name: string; typed_config: Obj }[];
+  const wasm = filters.filter(isWasm);
+  if (wasm.length !== 1) throw new Error('sidecar config: no Wasm filter found');
+  if (!withWasm) {
+    // "Envoy alone": the same listener with the filter taken out of the chain.
+    hcm.http_filters = filters.filter((f) => !isWasm(f));
+  } else {
+    // Its own VM: listeners sharing a vm_id would share one VM with several root contexts.
+    const cfg = wasm[0]!.typed_config.config as { vm_config: { vm_id: string } };
+    cfg.vm_config.vm_id = `header_filter_${index}`;
+  }
+  return listener;
 }
 
 interface Row {
@@ -112,46 +133,53 @@ async function main(): Promise<void> {
     }),
   });
   const configs = [
-    { name: 'Envoy alone (sidecar config, no Wasm filter)', yaml: withoutWasm(withFilter) },
+    { name: 'Envoy alone (sidecar config, no Wasm filter)', yaml: withFilter },
     { name: '+ Wasm header filter (4 headers added)', yaml: withFilter },
     { name: '+ Wasm header filter, provider answers {} (nothing added)', yaml: emptyAnswer },
   ];
+  // EDGE_BENCH_WASM_BASELINE=<file.wasm>[,<file.wasm>...]: one more row per file, the same
+  // 4-header filter config with another build of the module (e.g. main's), side by side.
+  for (const file of (process.env.EDGE_BENCH_WASM_BASELINE ?? '').split(',').filter(Boolean)) {
+    configs.push({
+      name: `+ Wasm header filter (4 headers added), module ${basename(file)}`,
+      yaml: withFilter.split(headerFilterWasmPath()).join(resolve(file)),
+    });
+  }
 
+  // Every scenario is a listener of the same Envoy process (one worker): the rows differ by
+  // their filter chain only, not by process start-up, memory layout or CPU placement.
+  const ports = await Promise.all(configs.map(() => freePort()));
+  const admin = await freePort();
+  const root = parse(configs[0]!.yaml) as Root;
+  root.admin.address.socket_address.port_value = admin;
+  root.static_resources.listeners = configs.map((c, i) => listenerOf(c.yaml, i, ports[i]!, i > 0));
+  const envoy = await infraBackend().envoy({
+    name: 'bench-sidecar',
+    configYaml: JSON.stringify(root, null, 2),
+    adminPort: admin,
+    readyPorts: ports,
+    concurrency: ENVOY_CONCURRENCY,
+  });
   const rows: Row[] = [];
-  for (let round = 1; round <= ROUNDS; round++) {
-    for (const cfg of round % 2 === 1 ? configs : [...configs].reverse()) {
-      const port = await freePort();
-      const admin = await freePort();
-      const yaml = cfg.yaml
-        // The admin block comes first, then the listener.
-        .replace(/("port_value": |port_value: )0\b/, `$1${admin}`)
-        .replace(/("port_value": |port_value: )0\b/, `$1${port}`);
-      const callsBefore = providerCalls;
-      const envoy = await infraBackend().envoy({
-        name: 'bench-sidecar',
-        configYaml: yaml,
-        adminPort: admin,
-        readyPorts: [port],
-        concurrency: ENVOY_CONCURRENCY,
-      });
-      try {
-        const url = `http://127.0.0.1:${port}/bench`;
-        // The filter's first fetch is on its first tick; wait until requests carry the headers.
-        if (cfg.yaml !== configs[0]!.yaml) {
-          const t0 = Date.now();
-          while (providerCalls === callsBefore && Date.now() - t0 < 10_000) {
-            await new Promise((r) => setTimeout(r, 50));
-          }
-          if (providerCalls === callsBefore)
-            throw new Error('the filter never fetched its headers');
-        }
+  try {
+    // Each filter's first fetch is on its first tick: wait until every listener's VM fetched.
+    const t0 = Date.now();
+    while (providerCalls < (configs.length - 1) * ENVOY_CONCURRENCY && Date.now() - t0 < 10_000) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (providerCalls < configs.length - 1)
+      throw new Error('the filters never fetched their headers');
+    const pid = envoyPid();
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = configs.map((c, i) => ({ ...c, port: ports[i]! }));
+      for (const cfg of round % 2 === 1 ? order : order.reverse()) {
+        const url = `http://127.0.0.1:${cfg.port}/bench`;
         await load(url, WARMUP);
-        const pid = envoyPid();
         const e0 = procCpuSeconds(pid);
         const m0 = machineCpu();
-        const t0 = process.hrtime.bigint();
+        const t1 = process.hrtime.bigint();
         const result = await load(url, DURATION);
-        const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+        const wall = Number(process.hrtime.bigint() - t1) / 1e9;
         const e1 = procCpuSeconds(pid);
         const m1 = machineCpu();
         const reqs = result.rps * wall;
@@ -167,10 +195,10 @@ async function main(): Promise<void> {
         console.error(
           `round ${round}: ${cfg.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50ms} ms, p99 ${result.p99ms} ms`,
         );
-      } finally {
-        await envoy.stop();
       }
     }
+  } finally {
+    await envoy.stop();
   }
   const callsDuringRun = providerCalls;
   upstream.kill();

@@ -4,6 +4,7 @@
 import { type HeaderFilterConfig, headerFilterWasmPath } from '@edge/header-filter-wasm';
 import { type EnvoyInfo, freePort, infraBackend, type Started } from '@edge/testkit';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { parse } from 'yaml';
 import { headerFilterConfigValue, renderEnvoyConfig, SIDECAR_HEADER_FILTER } from '../src/render';
 
 export interface ProviderAnswer {
@@ -15,6 +16,8 @@ export interface ProviderAnswer {
 /** The header provider stand-in: answers GET /headers with whatever `answer` says; counts calls. */
 export class Provider {
   answer: ProviderAnswer = { status: 200, body: '{}' };
+  /** Answers for particular paths (else `answer`). */
+  readonly byPath = new Map<string, ProviderAnswer>();
   calls = 0;
   lastRequest: { path: string; host: string | undefined; method: string } | undefined;
   private server: Server | undefined;
@@ -29,7 +32,7 @@ export class Provider {
     const server = createServer((req, res) => {
       this.calls += 1;
       this.lastRequest = { path: req.url ?? '', host: req.headers.host, method: req.method ?? '' };
-      const { status, body, delayMs } = this.answer;
+      const { status, body, delayMs } = this.byPath.get(req.url ?? '') ?? this.answer;
       const send = () => {
         if (res.destroyed) return;
         res.writeHead(status, { 'content-type': 'application/json' }).end(body);
@@ -73,6 +76,42 @@ export async function startHeaderEcho(): Promise<{ port: number; stop(): Promise
 
 export interface Sidecar extends Started<EnvoyInfo> {
   url: string;
+  /** The second listener's URL, when `second` was given. */
+  secondUrl?: string;
+}
+
+type Obj = Record<string, unknown>;
+interface WasmConfig {
+  config: { name: string; configuration: { value: string } };
+}
+
+/**
+ * The rendered sidecar config with a second listener whose Wasm filter is another plugin
+ * (`name`, its own provider path) in the same VM (same vm_id and code): Envoy then runs both
+ * plugins' root contexts in each worker's VM.
+ */
+function withSecondPlugin(
+  yaml: string,
+  port: number,
+  name: string,
+  filter: HeaderFilterConfig,
+): string {
+  const root = parse(yaml) as {
+    static_resources: { listeners: { name: string; address: Obj; filter_chains: Obj[] }[] };
+  };
+  const listeners = root.static_resources.listeners;
+  const second = structuredClone(listeners[0]!);
+  second.name = `${second.name}_second`;
+  second.address = { socket_address: { address: '127.0.0.1', port_value: port } };
+  const hcm = (second.filter_chains[0] as { filters: { typed_config: Obj }[] }).filters[0]!
+    .typed_config;
+  hcm.stat_prefix = 'sidecar_second';
+  const filters = hcm.http_filters as { name: string; typed_config: WasmConfig }[];
+  const wasm = filters.find((f) => f.name.startsWith('envoy.filters.http.wasm'))!.typed_config;
+  wasm.config.name = name;
+  wasm.config.configuration.value = JSON.stringify(filter);
+  listeners.push(second);
+  return JSON.stringify(root);
 }
 
 export async function startSidecar(opts: {
@@ -80,31 +119,47 @@ export async function startSidecar(opts: {
   providerPort: number;
   filter?: HeaderFilterConfig;
   concurrency?: number;
+  /** A second listener with another plugin of the filter in the same VM. */
+  second?: { name: string; filter: HeaderFilterConfig };
 }): Promise<Sidecar> {
   const port = await freePort();
   const adminPort = await freePort();
+  const secondPort = opts.second !== undefined ? await freePort() : undefined;
+  const filter: HeaderFilterConfig = {
+    ...SIDECAR_HEADER_FILTER,
+    header_cache_expiry: '2s',
+    header_providing_service_timeout: '500ms',
+    ...opts.filter,
+  };
+  let configYaml = renderEnvoyConfig('sidecar', {
+    LISTEN_HOST: '127.0.0.1',
+    SIDECAR_PORT: port,
+    ADMIN_PORT: adminPort,
+    APP_PORT: opts.appPort,
+    HEADER_PROVIDER_PORT: opts.providerPort,
+    HEADER_FILTER_WASM: headerFilterWasmPath(),
+    HEADER_FILTER_CONFIG: headerFilterConfigValue(filter),
+  });
+  if (opts.second !== undefined && secondPort !== undefined) {
+    configYaml = withSecondPlugin(configYaml, secondPort, opts.second.name, {
+      ...filter,
+      ...opts.second.filter,
+    });
+  }
   const envoy = await infraBackend().envoy({
     name: 'sidecar-test',
-    configYaml: renderEnvoyConfig('sidecar', {
-      LISTEN_HOST: '127.0.0.1',
-      SIDECAR_PORT: port,
-      ADMIN_PORT: adminPort,
-      APP_PORT: opts.appPort,
-      HEADER_PROVIDER_PORT: opts.providerPort,
-      HEADER_FILTER_WASM: headerFilterWasmPath(),
-      HEADER_FILTER_CONFIG: headerFilterConfigValue({
-        ...SIDECAR_HEADER_FILTER,
-        header_cache_expiry: '2s',
-        header_providing_service_timeout: '500ms',
-        ...opts.filter,
-      }),
-    }),
+    configYaml,
     adminPort,
-    readyPorts: [port],
+    readyPorts: secondPort !== undefined ? [port, secondPort] : [port],
     concurrency: opts.concurrency ?? 2,
     logLevel: 'info',
   });
-  return { ...envoy, stop: () => envoy.stop(), url: `http://127.0.0.1:${port}` };
+  return {
+    ...envoy,
+    stop: () => envoy.stop(),
+    url: `http://127.0.0.1:${port}`,
+    ...(secondPort !== undefined ? { secondUrl: `http://127.0.0.1:${secondPort}` } : {}),
+  };
 }
 
 /** GET through the sidecar → status and the headers the app received. */

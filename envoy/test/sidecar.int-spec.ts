@@ -208,6 +208,31 @@ describe('sidecar with the Wasm header filter', () => {
   });
 });
 
+describe('two plugins of the filter in one VM (same vm_id, two listeners)', () => {
+  async function pair(secondName: string): Promise<{ p: Provider; s: Sidecar }> {
+    const p = await provider();
+    p.byPath.set('/headers', { status: 200, body: '{"x-plugin":"first"}' });
+    p.byPath.set('/second', { status: 200, body: '{"x-plugin":"second"}' });
+    const s = await startSidecar({
+      appPort: app.port,
+      providerPort: p.port,
+      second: { name: secondName, filter: { header_providing_service_path: '/second' } },
+    });
+    running.unshift(s);
+    return { p, s };
+  }
+
+  it("each listener's requests get their own plugin's headers", async () => {
+    const { s } = await pair('header_filter_second');
+    await seen(s.url, 'x-plugin', 'first');
+    await seen(s.secondUrl!, 'x-plugin', 'second');
+    for (let i = 0; i < 20; i++) {
+      expect((await call(s.url)).received['x-plugin']).toBe('first');
+      expect((await call(s.secondUrl!)).received['x-plugin']).toBe('second');
+    }
+  });
+});
+
 describe.each<[string, ProviderAnswer]>([
   ['a 500', { status: 500, body: '{"x-env":"from-500"}' }],
   ['broken JSON', { status: 200, body: '{"x-env": "broken"' }],
