@@ -3,12 +3,12 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
+import { initializeWithMigrationLock } from '@edge/nest-common/database';
 import { AuthModule } from './auth/auth.module';
 import { ApiThrottlerGuard, throttlerOptions } from './common/api-throttler.guard';
 import { type AuthConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
-import { initializeWithMigrationLock } from './database/migration-lock';
-import { typeOrmOptions } from './database/typeorm-options';
+import { MIGRATION_LOCK, typeOrmOptions } from './database/typeorm-options';
 import { HealthModule } from './health/health.module';
 import { KeysModule } from './keys/keys.module';
 import { TokensModule } from './tokens/tokens.module';
@@ -57,7 +57,7 @@ export class AppModule {
           }),
           dataSourceFactory: (options) => {
             if (!options) throw new Error('TypeORM options missing');
-            return initializeWithMigrationLock(options);
+            return initializeWithMigrationLock(options, MIGRATION_LOCK);
           },
         }),
         KeysModule,

@@ -4,10 +4,10 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { initializeWithMigrationLock } from '@edge/nest-common/database';
 import { LOGGER } from './common/logger';
 import { CONSUMER_CONFIG, type ConsumerConfig } from './config/consumer.config';
-import { initializeWithMigrationLock } from './database/migration-lock';
-import { typeOrmOptions } from './database/typeorm-options';
+import { MIGRATION_LOCK, typeOrmOptions } from './database/typeorm-options';
 import { HealthController } from './health/health.controller';
 import { ingestControllerFor } from './ingest/ingest.controller';
 import { IngestService } from './ingest/ingest.service';
@@ -45,7 +45,7 @@ export class AppModule {
           }),
           dataSourceFactory: (options) => {
             if (!options) throw new Error('TypeORM options missing');
-            return initializeWithMigrationLock(options);
+            return initializeWithMigrationLock(options, MIGRATION_LOCK);
           },
         }),
         TerminusModule,

@@ -5,11 +5,11 @@ import { SnapshotCache } from '@edge/xds-server';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { initializeWithMigrationLock } from '@edge/nest-common/database';
 import { AdminTokenGuard } from './auth/admin-token.guard';
 import { LOGGER } from './common/logger';
 import { CONTROL_PLANE_CONFIG, type ControlPlaneConfig } from './config/control-plane.config';
-import { initializeWithMigrationLock } from './database/migration-lock';
-import { typeOrmOptions } from './database/typeorm-options';
+import { MIGRATION_LOCK, typeOrmOptions } from './database/typeorm-options';
 import { HealthController } from './health/health.controller';
 import { ControlPlaneMetrics } from './metrics/control-plane.metrics';
 import { MetricsController } from './metrics/metrics.controller';
@@ -59,7 +59,7 @@ export class AppModule {
           }),
           dataSourceFactory: (options) => {
             if (!options) throw new Error('TypeORM options missing');
-            return initializeWithMigrationLock(options);
+            return initializeWithMigrationLock(options, MIGRATION_LOCK);
           },
         }),
         TerminusModule,

@@ -1,0 +1,1 @@
+export { initializeWithMigrationLock } from './migration-lock';
