@@ -5,6 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { initializeWithMigrationLock } from '@edge/nest-common/database';
+import { MetricsController } from '@edge/nest-common/metrics';
 import { LOGGER } from './common/logger';
 import { CONSUMER_CONFIG, type ConsumerConfig } from './config/consumer.config';
 import { MIGRATION_LOCK, typeOrmOptions } from './database/typeorm-options';
@@ -14,7 +15,6 @@ import { IngestService } from './ingest/ingest.service';
 import { KafkaAdminService } from './ingest/kafka-admin.service';
 import { RecordStore } from './ingest/record-store';
 import { ConsumerMetrics } from './metrics/consumer.metrics';
-import { MetricsController } from './metrics/metrics.controller';
 import { AdminRecordsController, RecordsController } from './records/records.controller';
 import { RecordsService } from './records/records.service';
 
