@@ -28,6 +28,7 @@ describe('startOpsServer (real loopback HTTP)', () => {
     const h = await fetch(`${base}/health?probe=1`);
     expect(h.status).toBe(200);
     expect(h.headers.get('content-type')).toBe('application/json');
+    expect(h.headers.get('cache-control')).toBe('no-store');
     expect(await h.json()).toEqual({ status: 'ok' });
 
     const m = await fetch(`${base}/metrics`);

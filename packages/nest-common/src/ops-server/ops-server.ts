@@ -30,7 +30,7 @@ const json = { 'content-type': 'application/json' };
 
 /**
  * The operational HTTP server of an app that serves no HTTP API of its own: `GET /health` (the
- * app's report) and `GET /metrics` (the registry; a collection failure is logged and answered
+ * app's report, never cached) and `GET /metrics` (the registry; a collection failure is logged and answered
  * 500 `{ message, status, details: "MetricsFailed" }`). Anything else is a JSON 404.
  */
 export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
@@ -39,7 +39,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     const path = (req.url ?? '').split('?')[0];
     if (req.method === 'GET' && path === '/health') {
       const h = opts.health();
-      res.writeHead(h.code, json).end(JSON.stringify(h.body));
+      res.writeHead(h.code, { ...json, 'cache-control': 'no-store' }).end(JSON.stringify(h.body));
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {
