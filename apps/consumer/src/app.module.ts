@@ -1,10 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { initializeWithMigrationLock } from '@edge/nest-common/database';
+import { typeOrmRootModule } from '@edge/nest-common/database';
 import { MetricsController } from '@edge/nest-common/metrics';
 import { LOGGER } from './common/logger';
 import { CONSUMER_CONFIG, type ConsumerConfig } from './config/consumer.config';
@@ -34,19 +33,11 @@ export class AppModule {
             autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
           },
         }),
-        TypeOrmModule.forRootAsync({
-          useFactory: () => ({
-            ...typeOrmOptions(config),
-            retryAttempts:
-              config.DB_CONNECT_MAX_ATTEMPTS === 0
-                ? Number.POSITIVE_INFINITY
-                : config.DB_CONNECT_MAX_ATTEMPTS,
-            retryDelay: config.DB_CONNECT_RETRY_DELAY_MS,
-          }),
-          dataSourceFactory: (options) => {
-            if (!options) throw new Error('TypeORM options missing');
-            return initializeWithMigrationLock(options, MIGRATION_LOCK);
-          },
+        typeOrmRootModule({
+          options: typeOrmOptions(config),
+          migrationLockId: MIGRATION_LOCK,
+          connectMaxAttempts: config.DB_CONNECT_MAX_ATTEMPTS,
+          connectRetryDelayMs: config.DB_CONNECT_RETRY_DELAY_MS,
         }),
         TerminusModule,
       ],
