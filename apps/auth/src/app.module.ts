@@ -1,14 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
+import { typeOrmRootModule } from '@edge/nest-common/database';
 import { AuthModule } from './auth/auth.module';
 import { ApiThrottlerGuard, throttlerOptions } from './common/api-throttler.guard';
 import { type AuthConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
-import { initializeWithMigrationLock } from './database/migration-lock';
-import { typeOrmOptions } from './database/typeorm-options';
+import { MIGRATION_LOCK, typeOrmOptions } from './database/typeorm-options';
 import { HealthModule } from './health/health.module';
 import { KeysModule } from './keys/keys.module';
 import { TokensModule } from './tokens/tokens.module';
@@ -45,20 +44,11 @@ export class AppModule {
             autoLogging: { ignore: (req) => req.url === '/health' },
           },
         }),
-        TypeOrmModule.forRootAsync({
-          useFactory: () => ({
-            ...typeOrmOptions(config),
-            // Wait for Postgres at start-up instead of crash-looping (0 = forever).
-            retryAttempts:
-              config.DB_CONNECT_MAX_ATTEMPTS === 0
-                ? Number.POSITIVE_INFINITY
-                : config.DB_CONNECT_MAX_ATTEMPTS,
-            retryDelay: config.DB_CONNECT_RETRY_DELAY_MS,
-          }),
-          dataSourceFactory: (options) => {
-            if (!options) throw new Error('TypeORM options missing');
-            return initializeWithMigrationLock(options);
-          },
+        typeOrmRootModule({
+          options: typeOrmOptions(config),
+          migrationLockId: MIGRATION_LOCK,
+          connectMaxAttempts: config.DB_CONNECT_MAX_ATTEMPTS,
+          connectRetryDelayMs: config.DB_CONNECT_RETRY_DELAY_MS,
         }),
         KeysModule,
         TokensModule,

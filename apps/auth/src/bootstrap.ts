@@ -10,9 +10,10 @@ import { type GrpcOptions, Transport } from '@nestjs/microservices';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { authGrpcPackageDefinition } from '@edge/auth-contract';
+import { ApiExceptionFilter, bodyParserErrorHandler } from '@edge/nest-common/http-errors';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { ApiExceptionFilter, bodyParserErrorHandler } from './common/api-exception.filter';
+import { bodyParserErrorResponse, toApiResponse, WWW_AUTHENTICATE } from './common/api-error';
 import { type AuthConfig } from './config/config';
 import { grpcServerCredentials, readServerTls, type ServerTls } from './tls/server-tls';
 
@@ -69,8 +70,10 @@ export async function startApp(config: AuthConfig): Promise<INestApplication> {
   app.disable('x-powered-by');
   app.useBodyParser('json', { limit: '64kb' });
   // A malformed body gets a JSON 400 that does not quote the body (V8's JSON.parse messages do).
-  app.use(bodyParserErrorHandler);
-  app.useGlobalFilters(new ApiExceptionFilter());
+  app.use(bodyParserErrorHandler(bodyParserErrorResponse));
+  app.useGlobalFilters(
+    new ApiExceptionFilter({ toResponse: toApiResponse, wwwAuthenticate: WWW_AUTHENTICATE }),
+  );
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );

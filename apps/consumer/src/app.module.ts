@@ -1,20 +1,19 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { typeOrmRootModule } from '@edge/nest-common/database';
+import { MetricsController } from '@edge/nest-common/metrics';
 import { LOGGER } from './common/logger';
 import { CONSUMER_CONFIG, type ConsumerConfig } from './config/consumer.config';
-import { initializeWithMigrationLock } from './database/migration-lock';
-import { typeOrmOptions } from './database/typeorm-options';
+import { MIGRATION_LOCK, typeOrmOptions } from './database/typeorm-options';
 import { HealthController } from './health/health.controller';
 import { ingestControllerFor } from './ingest/ingest.controller';
 import { IngestService } from './ingest/ingest.service';
 import { KafkaAdminService } from './ingest/kafka-admin.service';
 import { RecordStore } from './ingest/record-store';
 import { ConsumerMetrics } from './metrics/consumer.metrics';
-import { MetricsController } from './metrics/metrics.controller';
 import { AdminRecordsController, RecordsController } from './records/records.controller';
 import { RecordsService } from './records/records.service';
 
@@ -34,19 +33,11 @@ export class AppModule {
             autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
           },
         }),
-        TypeOrmModule.forRootAsync({
-          useFactory: () => ({
-            ...typeOrmOptions(config),
-            retryAttempts:
-              config.DB_CONNECT_MAX_ATTEMPTS === 0
-                ? Number.POSITIVE_INFINITY
-                : config.DB_CONNECT_MAX_ATTEMPTS,
-            retryDelay: config.DB_CONNECT_RETRY_DELAY_MS,
-          }),
-          dataSourceFactory: (options) => {
-            if (!options) throw new Error('TypeORM options missing');
-            return initializeWithMigrationLock(options);
-          },
+        typeOrmRootModule({
+          options: typeOrmOptions(config),
+          migrationLockId: MIGRATION_LOCK,
+          connectMaxAttempts: config.DB_CONNECT_MAX_ATTEMPTS,
+          connectRetryDelayMs: config.DB_CONNECT_RETRY_DELAY_MS,
         }),
         TerminusModule,
       ],

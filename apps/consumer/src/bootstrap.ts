@@ -3,9 +3,10 @@ import { BadRequestException, type INestApplication, ValidationPipe } from '@nes
 import { NestFactory } from '@nestjs/core';
 import { type KafkaOptions, Transport } from '@nestjs/microservices';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ApiExceptionFilter } from '@edge/nest-common/http-errors';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { ApiExceptionFilter } from './common/api-exception.filter';
+import { toApiResponse } from './common/api-error';
 import { type ConsumerConfig } from './config/consumer.config';
 import { KafkaAdminService } from './ingest/kafka-admin.service';
 
@@ -40,7 +41,7 @@ export function kafkaOptions(config: ConsumerConfig): KafkaOptions {
 export async function startConsumerApp(config: ConsumerConfig): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  app.useGlobalFilters(new ApiExceptionFilter());
+  app.useGlobalFilters(new ApiExceptionFilter({ toResponse: toApiResponse }));
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -1,18 +1,17 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { SnapshotCache } from '@edge/xds-server';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { typeOrmRootModule } from '@edge/nest-common/database';
+import { MetricsController } from '@edge/nest-common/metrics';
 import { AdminTokenGuard } from './auth/admin-token.guard';
 import { LOGGER } from './common/logger';
 import { CONTROL_PLANE_CONFIG, type ControlPlaneConfig } from './config/control-plane.config';
-import { initializeWithMigrationLock } from './database/migration-lock';
-import { typeOrmOptions } from './database/typeorm-options';
+import { MIGRATION_LOCK, typeOrmOptions } from './database/typeorm-options';
 import { HealthController } from './health/health.controller';
 import { ControlPlaneMetrics } from './metrics/control-plane.metrics';
-import { MetricsController } from './metrics/metrics.controller';
 import { NodesController } from './nodes/nodes.controller';
 import { RoutesController } from './routes/routes.controller';
 import { RoutesService } from './routes/routes.service';
@@ -48,19 +47,11 @@ export class AppModule {
             autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
           },
         }),
-        TypeOrmModule.forRootAsync({
-          useFactory: () => ({
-            ...typeOrmOptions(config),
-            retryAttempts:
-              config.DB_CONNECT_MAX_ATTEMPTS === 0
-                ? Number.POSITIVE_INFINITY
-                : config.DB_CONNECT_MAX_ATTEMPTS,
-            retryDelay: config.DB_CONNECT_RETRY_DELAY_MS,
-          }),
-          dataSourceFactory: (options) => {
-            if (!options) throw new Error('TypeORM options missing');
-            return initializeWithMigrationLock(options);
-          },
+        typeOrmRootModule({
+          options: typeOrmOptions(config),
+          migrationLockId: MIGRATION_LOCK,
+          connectMaxAttempts: config.DB_CONNECT_MAX_ATTEMPTS,
+          connectRetryDelayMs: config.DB_CONNECT_RETRY_DELAY_MS,
         }),
         TerminusModule,
       ],

@@ -3,15 +3,17 @@ import { BadRequestException, type INestApplication, ValidationPipe } from '@nes
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ApiExceptionFilter, bodyParserErrorHandler } from '@edge/nest-common/http-errors';
 import { ensurePki } from '@edge/xds-pki';
 import { type ValidationError } from 'class-validator';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import {
-  ApiExceptionFilter,
-  bodyParserErrorHandler,
+  bodyParserErrorResponse,
   invalidFields,
-} from './common/api-exception.filter';
+  toApiResponse,
+  WWW_AUTHENTICATE,
+} from './common/api-error';
 import { type ControlPlaneConfig } from './config/control-plane.config';
 import { SnapshotsService } from './snapshots/snapshots.service';
 import { type FieldProblem } from './topology/snapshot-builder';
@@ -46,8 +48,10 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Sta
   app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: config.JSON_BODY_LIMIT_BYTES });
   app.useBodyParser('raw', { type: 'application/wasm', limit: config.WASM_MAX_BYTES });
-  app.use(bodyParserErrorHandler);
-  app.useGlobalFilters(new ApiExceptionFilter());
+  app.use(bodyParserErrorHandler(bodyParserErrorResponse));
+  app.useGlobalFilters(
+    new ApiExceptionFilter({ toResponse: toApiResponse, wwwAuthenticate: WWW_AUTHENTICATE }),
+  );
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { apiError, invalidFields } from '../common/api-exception.filter';
+import { apiError, invalidFields } from '../common/api-error';
 import { RouteEntity, UpstreamEntity } from '../database/entities';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 import { routeProblems } from '../topology/snapshot-builder';

@@ -9,7 +9,7 @@ import {
   validateSnapshot,
 } from '@edge/xds-server';
 import { DataSource, type EntityManager } from 'typeorm';
-import { invalidFields } from '../common/api-exception.filter';
+import { invalidFields } from '../common/api-error';
 import { RouteEntity, UpstreamEntity } from '../database/entities';
 import { ControlPlaneMetrics } from '../metrics/control-plane.metrics';
 import { buildResources } from '../topology/snapshot-builder';

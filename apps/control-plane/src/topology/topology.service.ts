@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { nodeXdsResources, type TopologyNode, type XdsResources } from '@edge/envoy-config';
-import { apiError } from '../common/api-exception.filter';
+import { apiError } from '../common/api-error';
 import { CONTROL_PLANE_CONFIG, type ControlPlaneConfig } from '../config/control-plane.config';
 import { hasWasmFilter } from './snapshot-builder';
 

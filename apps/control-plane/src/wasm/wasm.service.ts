@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In } from 'typeorm';
-import { invalidFields } from '../common/api-exception.filter';
+import { invalidFields } from '../common/api-error';
 import { WasmModuleEntity, WasmRolloutEntity } from '../database/entities';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 import { TopologyService } from '../topology/topology.service';

@@ -1,10 +1,10 @@
-import { createServer, type Server } from 'node:http';
 import {
   type BeforeApplicationShutdown,
   Inject,
   Injectable,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { type OpsServer, startOpsServer } from '@edge/nest-common/ops-server';
 import { Registry } from 'prom-client';
 import {
   GATEWAY_EXTENSION_CONFIG,
@@ -25,7 +25,7 @@ export interface HealthBody {
  */
 @Injectable()
 export class HealthServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private server: Server | undefined;
+  private server: OpsServer | undefined;
   port = 0;
 
   constructor(
@@ -45,48 +45,19 @@ export class HealthServer implements OnApplicationBootstrap, BeforeApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.METRICS_PORT === 0) return;
-    const server = createServer((req, res) => {
-      const path = (req.url ?? '').split('?')[0];
-      if (req.method === 'GET' && path === '/health') {
-        const h = this.health();
-        res.writeHead(h.code, { 'content-type': 'application/json' }).end(JSON.stringify(h.body));
-        return;
-      }
-      if (req.method === 'GET' && path === '/metrics') {
-        this.registry.metrics().then(
-          (body) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(body),
-          (err: unknown) => {
-            this.logger.error({ event: 'metrics_failed', err: String(err) }, 'metrics failed');
-            res.writeHead(500, { 'content-type': 'application/json' }).end(
-              JSON.stringify({
-                message: 'Internal Server Error',
-                status: 500,
-                details: 'MetricsFailed',
-              }),
-            );
-          },
-        );
-        return;
-      }
-      res
-        .writeHead(404, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ message: 'Not Found', status: 404, details: 'NoRoute' }));
+    this.server = await startOpsServer({
+      host: this.config.GRPC_HOST,
+      port: this.config.METRICS_PORT,
+      registry: this.registry,
+      health: () => this.health(),
+      logger: this.logger,
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.config.METRICS_PORT, this.config.GRPC_HOST, () => resolve());
-    });
-    const addr = server.address();
-    this.port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-    this.server = server;
+    this.port = this.server.port;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    const s = this.server;
+    const server = this.server;
     this.server = undefined;
-    if (s !== undefined) {
-      s.closeAllConnections();
-      await new Promise<void>((r) => s.close(() => r()));
-    }
+    await server?.close();
   }
 }

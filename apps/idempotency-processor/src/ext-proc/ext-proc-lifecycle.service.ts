@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { type HealthReport, type OpsServer, startOpsServer } from '@edge/nest-common/ops-server';
 import { type Logger } from '@edge/processor-core';
 import { ExtProcService } from '@edge/processor-core/nest';
 import { Registry } from 'prom-client';
@@ -13,7 +14,6 @@ import {
   type IdempotencyProcessorConfig,
 } from '../config/idempotency-processor.config';
 import { LOGGER } from '../logging/logger';
-import { type OpsServer, startOpsServer } from '../ops/ops-server';
 import { RedisConnection } from '../redis/redis-connection';
 
 /** gRPC health service name that follows Redis (the server itself stays SERVING: it degrades). */
@@ -54,11 +54,25 @@ export class ExtProcLifecycle
     if (this.config.METRICS_PORT !== 0) {
       this.ops = await startOpsServer({
         registry: this.registry,
-        redisUp: () => this.redis.isUp,
+        health: () => this.health(),
+        logger: this.logger,
         host: this.config.GRPC_HOST,
         port: this.config.METRICS_PORT,
       });
     }
+  }
+
+  /**
+   * GET /health: 200 `{"status":"ok","redis":"up"}` while Redis is usable, 503
+   * `{"status":"degraded","redis":"down"}` otherwise (the processor still answers then, per
+   * route policy).
+   */
+  health(): HealthReport {
+    const up = this.redis.isUp;
+    return {
+      code: up ? 200 : 503,
+      body: { status: up ? 'ok' : 'degraded', redis: up ? 'up' : 'down' },
+    };
   }
 
   /** Called by app.ts once the microservice listens. */

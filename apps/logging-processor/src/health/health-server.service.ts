@@ -1,10 +1,10 @@
-import { createServer, type Server } from 'node:http';
 import {
   type BeforeApplicationShutdown,
   Inject,
   Injectable,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { type OpsServer, startOpsServer } from '@edge/nest-common/ops-server';
 import { ExtProcService } from '@edge/processor-core/nest';
 import { Registry } from 'prom-client';
 import {
@@ -30,7 +30,7 @@ export interface HealthBody {
  */
 @Injectable()
 export class HealthServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private server: Server | undefined;
+  private server: OpsServer | undefined;
   port = 0;
 
   constructor(
@@ -57,44 +57,22 @@ export class HealthServer implements OnApplicationBootstrap, BeforeApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.METRICS_PORT === 0) return;
-    const server = createServer((req, res) => {
-      const path = (req.url ?? '').split('?')[0];
-      if (req.method === 'GET' && path === '/health') {
-        const h = this.health();
-        res.writeHead(h.code, { 'content-type': 'application/json' }).end(JSON.stringify(h.body));
-        return;
-      }
-      if (req.method === 'GET' && path === '/metrics') {
-        this.registry.metrics().then(
-          (body) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(body),
-          (err: unknown) => {
-            this.logger.error({ event: 'metrics_failed', err: String(err) }, 'metrics failed');
-            res.writeHead(500).end();
-          },
-        );
-        return;
-      }
-      res
-        .writeHead(404, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ message: 'Not Found', status: 404, details: 'NoRoute' }));
+    this.server = await startOpsServer({
+      host: this.config.GRPC_HOST,
+      port: this.config.METRICS_PORT,
+      registry: this.registry,
+      health: () => this.health(),
+      logger: this.logger,
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.config.METRICS_PORT, this.config.GRPC_HOST, () => resolve());
-    });
-    const addr = server.address();
-    this.port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-    this.server = server;
+    this.port = this.server.port;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     // Drain ext_proc streams first (their records land in the buffer), then the publisher
     // flushes in onApplicationShutdown; /health answers 503 meanwhile.
     await this.extProc.shutdown();
-    const s = this.server;
-    if (s !== undefined) {
-      s.closeAllConnections();
-      await new Promise<void>((r) => s.close(() => r()));
-    }
+    const server = this.server;
+    this.server = undefined;
+    await server?.close();
   }
 }

@@ -5,8 +5,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
-import { type Request, type Response } from 'express';
-import { bodyParserErrorHandler, toApiError } from './api-exception.filter';
+import { bodyParserErrorResponse, toApiError, toApiResponse } from './api-error';
 
 describe('toApiError', () => {
   it('keeps our message/details shape', () => {
@@ -68,34 +67,31 @@ describe('toApiError', () => {
   });
 });
 
-describe('bodyParserErrorHandler', () => {
-  it('answers parse errors with JSON and passes anything else on', () => {
-    let sent: { status?: number; body?: unknown } = {};
-    const res = {
-      status(s: number) {
-        sent.status = s;
-        return this;
-      },
-      json(b: unknown) {
-        sent.body = b;
-        return this;
-      },
-    } as unknown as Response;
-    const parseError = Object.assign(new SyntaxError('x'), {
+describe('toApiResponse', () => {
+  it('answers with the status of the body', () => {
+    expect(toApiResponse(new NotFoundException('Cannot GET /nope'))).toEqual({
+      status: 404,
+      body: { message: 'Not Found', status: 404, details: 'Cannot GET /nope' },
+    });
+  });
+});
+
+describe('bodyParserErrorResponse', () => {
+  it('answers parse errors with JSON that does not echo the body', () => {
+    const parseError = Object.assign(new SyntaxError('x: secret'), {
       status: 400,
       type: 'entity.parse.failed',
     });
-    let passed: unknown;
-    bodyParserErrorHandler(parseError, {} as Request, res, (e?: unknown) => (passed = e));
-    expect(sent).toEqual({
+    expect(bodyParserErrorResponse(parseError)).toEqual({
       status: 400,
       body: { message: 'Bad Request', status: 400, details: 'malformed request body' },
     });
-    expect(passed).toBeUndefined();
-    sent = {};
-    const other = new Error('boom');
-    bodyParserErrorHandler(other, {} as Request, res, (e?: unknown) => (passed = e));
-    expect(passed).toBe(other);
-    expect(sent).toEqual({});
+  });
+
+  it('names a body that is too large', () => {
+    expect(bodyParserErrorResponse({ status: 413, type: 'entity.too.large' })).toEqual({
+      status: 413,
+      body: { message: 'Payload Too Large', status: 413, details: 'request body too large' },
+    });
   });
 });

@@ -2,7 +2,10 @@ import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
 
-/** Prometheus text format. */
+/**
+ * GET /metrics in the Prometheus text format, from the app's `Registry` provider (which also
+ * holds the app's own metric definitions). Express or Fastify; left out of the OpenAPI document.
+ */
 @ApiExcludeController()
 @Controller('metrics')
 export class MetricsController {

@@ -1,18 +1,16 @@
-import {
-  type ArgumentsHost,
-  Catch,
-  type ExceptionFilter,
-  HttpException,
-  HttpStatus,
-  Logger,
-} from '@nestjs/common';
+import { HttpException, HttpStatus } from '@nestjs/common';
 import { type ErrorBody, errorBody } from '@edge/auth-contract';
-import { type NextFunction, type Request, type Response } from 'express';
+import {
+  type BodyParserError,
+  type HttpErrorResponse,
+  isBodyParserError,
+} from '@edge/nest-common/http-errors';
 
 /** The platform's JSON error body (the contract's, shared with the gateway). */
 export type ApiErrorBody = ErrorBody;
 
-const WWW_AUTHENTICATE = 'Basic realm="edge", Bearer realm="edge"';
+/** Sent with every 401 (ApiExceptionFilter). */
+export const WWW_AUTHENTICATE = 'Basic realm="edge", Bearer realm="edge"';
 
 /**
  * Every HTTP error becomes `{ message, status, details }`: HttpExceptions (ours, validation,
@@ -55,52 +53,17 @@ export function toApiError(exception: unknown): ApiErrorBody {
   };
 }
 
-export function isBodyParserError(e: unknown): e is { status: number; type: string } {
-  const x = e as { status?: unknown; type?: unknown } | null;
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    typeof x.status === 'number' &&
-    x.status >= 400 &&
-    x.status < 500 &&
-    typeof x.type === 'string'
-  );
+/** The filter's answer: the body, with its own status. */
+export function toApiResponse(exception: unknown): HttpErrorResponse {
+  const body = toApiError(exception);
+  return { status: body.status, body };
 }
 
-@Catch()
-export class ApiExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('HttpError');
-
-  catch(exception: unknown, host: ArgumentsHost): void {
-    if (host.getType() !== 'http') throw exception;
-    const res = host.switchToHttp().getResponse<Response>();
-    const body = toApiError(exception);
-    if (body.status >= 500 && !(exception instanceof HttpException)) {
-      const e = exception as Error;
-      this.logger.error(
-        `unhandled error: ${e?.name ?? 'Error'}: ${e?.message ?? String(exception)}`,
-      );
-    }
-    if (res.headersSent) return;
-    if (body.status === 401) res.setHeader('WWW-Authenticate', WWW_AUTHENTICATE);
-    res.status(body.status).json(body);
-  }
-}
-
-/** Express error middleware placed right after the body parser. */
-export function bodyParserErrorHandler(
-  err: unknown,
-  _req: Request,
-  res: Response,
-  next: NextFunction,
-): void {
-  if (!isBodyParserError(err)) {
-    next(err);
-    return;
-  }
+/** The answer to a body the parser refused (never echoing it). */
+export function bodyParserErrorResponse(err: BodyParserError): HttpErrorResponse {
   const body: ApiErrorBody = errorBody(
     err.status,
     err.type === 'entity.too.large' ? 'request body too large' : 'malformed request body',
   );
-  res.status(err.status).json(body);
+  return { status: err.status, body };
 }

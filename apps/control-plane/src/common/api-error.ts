@@ -1,12 +1,10 @@
-import {
-  type ArgumentsHost,
-  Catch,
-  type ExceptionFilter,
-  HttpException,
-  Logger,
-} from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
 import { type ErrorBody, errorBody } from '@edge/auth-contract';
-import { type NextFunction, type Request, type Response } from 'express';
+import {
+  type BodyParserError,
+  type HttpErrorResponse,
+  isBodyParserError,
+} from '@edge/nest-common/http-errors';
 import { type FieldProblem } from '../topology/snapshot-builder';
 
 /** The platform's error body, plus the fields at fault when the input was wrong. */
@@ -24,20 +22,11 @@ export function invalidFields(
   return new HttpException({ ...errorBody(status, details), fields: problems }, status);
 }
 
+/** Sent with every 401 (ApiExceptionFilter). */
+export const WWW_AUTHENTICATE = 'Bearer realm="control-plane"';
+
 export function apiError(status: number, details: string): HttpException {
   return new HttpException(errorBody(status, details), status);
-}
-
-export function isBodyParserError(e: unknown): e is { status: number; type: string } {
-  const x = e as { status?: unknown; type?: unknown } | null;
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    typeof x.status === 'number' &&
-    x.status >= 400 &&
-    x.status < 500 &&
-    typeof x.type === 'string'
-  );
 }
 
 /** The JSON body of any error (HttpExceptions keep theirs; anything else is a bare 500). */
@@ -53,7 +42,7 @@ export function toApiError(exception: unknown): ApiErrorBody {
   return errorBody(500, 'InternalError The request could not be processed');
 }
 
-function bodyParserErrorBody(err: { status: number; type: string }): ApiErrorBody {
+function bodyParserErrorBody(err: BodyParserError): ApiErrorBody {
   if (err.type === 'entity.too.large') {
     return errorBody(413, 'PayloadTooLarge The request body is too large');
   }
@@ -62,34 +51,14 @@ function bodyParserErrorBody(err: { status: number; type: string }): ApiErrorBod
   return errorBody(err.status, 'MalformedBody The request body could not be read');
 }
 
-@Catch()
-export class ApiExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('HttpError');
-
-  catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
-    const body = toApiError(exception);
-    if (body.status >= 500 && !(exception instanceof HttpException)) {
-      const e = exception as Error;
-      this.logger.error(`unhandled error: ${e?.name ?? 'Error'}: ${e?.message ?? 'unknown'}`);
-    }
-    if (res.headersSent) return;
-    if (body.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="control-plane"');
-    res.status(body.status).json(body);
-  }
+/** The filter's answer: the body, with its own status. */
+export function toApiResponse(exception: unknown): HttpErrorResponse {
+  const body = toApiError(exception);
+  return { status: body.status, body };
 }
 
-/** Express error middleware right after the body parsers: 413 / 400 JSON. */
-export function bodyParserErrorHandler(
-  err: unknown,
-  _req: Request,
-  res: Response,
-  next: NextFunction,
-): void {
-  if (!isBodyParserError(err)) {
-    next(err);
-    return;
-  }
+/** The answer to a body the parsers refused: 413 / 400 JSON. */
+export function bodyParserErrorResponse(err: BodyParserError): HttpErrorResponse {
   const body = bodyParserErrorBody(err);
-  res.status(body.status).json(body);
+  return { status: body.status, body };
 }

@@ -1,0 +1,8 @@
+export {
+  ApiExceptionFilter,
+  type ApiExceptionFilterOptions,
+  type BodyParserError,
+  bodyParserErrorHandler,
+  type HttpErrorResponse,
+  isBodyParserError,
+} from './api-exception.filter';

@@ -1,0 +1,1 @@
+export { MetricsController } from './metrics.controller';

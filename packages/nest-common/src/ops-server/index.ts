@@ -1,0 +1,6 @@
+export {
+  type HealthReport,
+  type OpsServer,
+  type OpsServerOptions,
+  startOpsServer,
+} from './ops-server';

@@ -1,0 +1,2 @@
+import { unitConfig } from '@edge/vitest-config';
+export default unitConfig();

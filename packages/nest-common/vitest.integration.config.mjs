@@ -1,0 +1,2 @@
+import { integrationConfig } from '@edge/vitest-config';
+export default integrationConfig();
