@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PhaseKind } from './phase';
 
@@ -148,11 +148,16 @@ export class ExtProcMetrics {
 }
 
 export interface MetricsServer {
+  /** The address it listens on. */
+  readonly host: string;
   readonly port: number;
   close(): Promise<void>;
 }
 
-/** A tiny HTTP server exposing `GET /metrics` from a registry (port 0 = pick a free one). */
+/**
+ * A tiny HTTP server exposing `GET /metrics` from a registry (port 0 = pick a free one). It
+ * listens on 127.0.0.1 unless `host` says otherwise; errors are JSON and never carry internals.
+ */
 export async function startMetricsServer(opts: {
   registry: Registry;
   port?: number;
@@ -160,27 +165,31 @@ export async function startMetricsServer(opts: {
   path?: string;
 }): Promise<MetricsServer> {
   const path = opts.path ?? '/metrics';
+  const json = (res: ServerResponse, status: number, message: string, details: string) =>
+    res
+      .writeHead(status, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ message, status, details }));
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== path) {
-      res.writeHead(404).end();
+      json(res, 404, 'Not Found', `NoRoute Only GET ${path} is served here`);
       return;
     }
     opts.registry.metrics().then(
       (body) => {
         res.writeHead(200, { 'content-type': opts.registry.contentType }).end(body);
       },
-      (err: unknown) => {
-        res.writeHead(500).end(String(err));
-      },
+      () =>
+        json(res, 500, 'Internal Server Error', 'MetricsFailed The metrics could not be collected'),
     );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '0.0.0.0', () => resolve());
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
   return {
+    host: typeof addr === 'object' && addr !== null ? addr.address : '',
     port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -3,6 +3,7 @@ import { credentials, status } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { health } from '@edge/protos';
 import { startMetricsServer } from './metrics';
+import { Gauge, Registry } from 'prom-client';
 import { silentLogger, type Logger } from './logger';
 import type { Processor } from './processor';
 import { createExtProcServer, EXT_PROC_SERVICE, type ExtProcServer } from './server';
@@ -261,7 +262,38 @@ describe.each(['http2', 'grpc-js'] as const)('createExtProcServer (transport %s)
         'ext_proc_phase_duration_seconds_count{processor="m",phase="requestHeaders"} 1',
       );
       expect(text).toContain('ext_proc_streams_active{processor="m"} 0');
-      expect((await fetch(`http://127.0.0.1:${ms.port}/other`)).status).toBe(404);
+      const other = await fetch(`http://127.0.0.1:${ms.port}/other`);
+      expect(other.status).toBe(404);
+      expect(await other.json()).toMatchObject({
+        status: 404,
+        details: expect.stringMatching(/^NoRoute/),
+      });
+    } finally {
+      await ms.close();
+    }
+  });
+
+  it('serves metrics on loopback by default, and a failed collection is a JSON 500 without internals', async () => {
+    const registry = new Registry();
+    new Gauge({
+      name: 'broken_gauge',
+      help: 'fails to collect',
+      registers: [registry],
+      collect() {
+        throw new Error('secret internal detail');
+      },
+    });
+    const ms = await startMetricsServer({ registry });
+    try {
+      expect(ms.host).toBe('127.0.0.1');
+      const res = await fetch(`http://127.0.0.1:${ms.port}/metrics`);
+      expect(res.status).toBe(500);
+      const body = await res.text();
+      expect(JSON.parse(body)).toMatchObject({
+        status: 500,
+        details: expect.stringMatching(/^MetricsFailed/),
+      });
+      expect(body).not.toContain('secret internal detail');
     } finally {
       await ms.close();
     }

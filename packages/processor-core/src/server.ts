@@ -48,7 +48,7 @@ export interface ExtProcServerOptions {
   processors?: readonly (AnyProcessor | Composition)[];
   /** gRPC metadata key that selects the processor. Default `x-ext-proc-processor`. */
   selectorMetadataKey?: string;
-  /** Default `0.0.0.0`. */
+  /** Default `127.0.0.1` (loopback; set the pod or host address to serve another machine's Envoy). */
   host?: string;
   /** Default 0 (an OS-assigned port; read it from `listen()`'s result). */
   port?: number;
@@ -210,7 +210,7 @@ class ExtProcServerImpl implements ExtProcServer, TransportHost {
   }
 
   async listen(): Promise<number> {
-    const port = await this.transport.listen(this.opts.host ?? '0.0.0.0', this.opts.port ?? 0);
+    const port = await this.transport.listen(this.opts.host ?? '127.0.0.1', this.opts.port ?? 0);
     this.boundPort = port;
     this.logger.info(
       {
