@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { type Request } from 'express';
-import { constantTimeEqual } from '../common/constant-time';
+import { constantTimeEqual } from '@edge/nest-common/secrets';
 import { AUTH_CONFIG, type AuthConfig } from '../config/config';
 import { splitAuthorization } from './basic-header';
 import { forbidden, unauthenticated } from './errors';

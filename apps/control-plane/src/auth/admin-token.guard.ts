@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { type Request } from 'express';
 import { apiError } from '../common/api-error';
-import { constantTimeEqual } from '../common/constant-time';
+import { constantTimeEqual } from '@edge/nest-common/secrets';
 import { CONTROL_PLANE_CONFIG, type ControlPlaneConfig } from '../config/control-plane.config';
 
 /**

@@ -1,0 +1,1 @@
+export { constantTimeEqual } from './constant-time';
