@@ -5,7 +5,11 @@ import { canConnect, freePort, LOOPBACK, tcpExchange } from '../net';
 import { envoyArgs, httpGet } from '../local/envoy';
 import { metadataWorks } from '../local/kafka';
 import { pgQuery, postgresUrl } from '../local/postgres';
-import type { NodeServiceInfo, NodeServiceOptions } from '../local/node-service';
+import {
+  nodeServiceReady,
+  type NodeServiceInfo,
+  type NodeServiceOptions,
+} from '../local/node-service';
 import type { InfraBackend, PartOptions, PostgresInfo, Started } from '../types';
 import { imageName } from './engine';
 import { containerLogDir, startContainer } from './part';
@@ -186,17 +190,7 @@ export function containersBackend(tag = 'local'): InfraBackend {
           env: { NODE_ENV: 'test', ...env },
           hostFiles: hostFiles.map((f) => ({ source: f, target: HOST_FILES + f })),
           what: 'ready',
-          ready: async () => {
-            for (const port of opts.readyPorts ?? []) {
-              if (!(await canConnect(port))) return false;
-            }
-            if (opts.readyUrl) {
-              const res = await fetch(opts.readyUrl, { signal: AbortSignal.timeout(1000) });
-              await res.body?.cancel();
-              return res.status < 500;
-            }
-            return true;
-          },
+          ready: () => nodeServiceReady(opts),
           timeoutMs: opts.startTimeoutMs ?? 60_000,
         },
         (logFile, pid) => ({ name: opts.name, pid, logFile }),

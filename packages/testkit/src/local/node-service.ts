@@ -35,21 +35,24 @@ export async function startNodeService(
   });
   const info: NodeServiceInfo = { name: opts.name, pid: proc.pid, logFile };
   return startedWhenReady(info, proc, dir, () =>
-    waitUntilReady(
-      proc,
-      'ready',
-      async () => {
-        for (const port of opts.readyPorts ?? []) {
-          if (!(await canConnect(port))) return false;
-        }
-        if (opts.readyUrl) {
-          const res = await fetch(opts.readyUrl, { signal: AbortSignal.timeout(1000) });
-          await res.body?.cancel();
-          return res.status < 500;
-        }
-        return true;
-      },
-      opts.startTimeoutMs ?? 30_000,
-    ),
+    waitUntilReady(proc, 'ready', () => nodeServiceReady(opts), opts.startTimeoutMs ?? 30_000),
   );
+}
+
+/**
+ * A project app is ready when each of its `readyPorts` accepts connections and its `readyUrl`
+ * (if any) answers below 500. Both backends use it.
+ */
+export async function nodeServiceReady(
+  opts: Pick<NodeServiceOptions, 'readyPorts' | 'readyUrl'>,
+): Promise<boolean> {
+  for (const port of opts.readyPorts ?? []) {
+    if (!(await canConnect(port))) return false;
+  }
+  if (opts.readyUrl) {
+    const res = await fetch(opts.readyUrl, { signal: AbortSignal.timeout(1000) });
+    await res.body?.cancel();
+    return res.status < 500;
+  }
+  return true;
 }
