@@ -6,6 +6,7 @@ import {
   envoyRouteComponents,
   type httpConnectionManager,
 } from '@edge/protos';
+import { oneEndpoint } from '../src/xds/endpoints';
 import { hcm, hcmNetworkFilter } from '../src/testing/xds-fixtures';
 
 /** A plain HTTP/1 upstream on loopback (echo's sidecar). */
@@ -14,31 +15,7 @@ export function staticCluster(name: string, port: number): envoyCluster.Cluster 
     name,
     clusterDiscoveryType: { $case: 'type', value: envoyCluster.Cluster_DiscoveryType.STATIC },
     connectTimeout: { seconds: 1, nanos: 0 },
-    loadAssignment: {
-      clusterName: name,
-      endpoints: [
-        {
-          lbEndpoints: [
-            {
-              hostIdentifier: {
-                $case: 'endpoint',
-                value: {
-                  address: {
-                    address: {
-                      $case: 'socketAddress',
-                      value: {
-                        address: '127.0.0.1',
-                        portSpecifier: { $case: 'portValue', value: port },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          ],
-        },
-      ],
-    },
+    loadAssignment: oneEndpoint(name, '127.0.0.1', port),
   });
 }
 

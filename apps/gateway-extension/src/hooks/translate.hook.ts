@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { envoyCluster, httpProtocolOptions } from '@edge/protos';
 import { pack } from '../xds/any';
+import { oneEndpoint } from '../xds/endpoints';
 import { HTTP_PROTOCOL_OPTIONS_TYPE } from '../xds/type-names';
 
 type Cluster = envoyCluster.Cluster;
@@ -42,31 +43,7 @@ export function authnCluster(o: AuthnClusterOptions): Cluster {
         }),
       ),
     },
-    loadAssignment: {
-      clusterName: o.name,
-      endpoints: [
-        {
-          lbEndpoints: [
-            {
-              hostIdentifier: {
-                $case: 'endpoint',
-                value: {
-                  address: {
-                    address: {
-                      $case: 'socketAddress',
-                      value: {
-                        address: o.host,
-                        portSpecifier: { $case: 'portValue', value: o.port },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          ],
-        },
-      ],
-    },
+    loadAssignment: oneEndpoint(o.name, o.host, o.port),
   });
 }
 
