@@ -1,5 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { errorBody, errorDetails } from './error-body';
 import type { PhaseKind } from './phase';
 
 export interface MetricsOptions {
@@ -165,21 +166,20 @@ export async function startMetricsServer(opts: {
   path?: string;
 }): Promise<MetricsServer> {
   const path = opts.path ?? '/metrics';
-  const json = (res: ServerResponse, status: number, message: string, details: string) =>
+  const json = (res: ServerResponse, status: number, details: string) =>
     res
       .writeHead(status, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ message, status, details }));
+      .end(JSON.stringify(errorBody(status, details)));
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== path) {
-      json(res, 404, 'Not Found', `NoRoute Only GET ${path} is served here`);
+      json(res, 404, errorDetails('NoRoute', `Only GET ${path} is served here`));
       return;
     }
     opts.registry.metrics().then(
       (body) => {
         res.writeHead(200, { 'content-type': opts.registry.contentType }).end(body);
       },
-      () =>
-        json(res, 500, 'Internal Server Error', 'MetricsFailed The metrics could not be collected'),
+      () => json(res, 500, errorDetails('MetricsFailed', 'The metrics could not be collected')),
     );
   });
   await new Promise<void>((resolve, reject) => {
