@@ -277,6 +277,50 @@ describe('context', () => {
     expect(h.info.attributes['request.path']).toBe('/x');
   });
 
+  it('a response-only stream takes its request line from the response attributes', async () => {
+    const seen: string[] = [];
+    const p: Processor = {
+      name: 'resp-only',
+      mode: { requestHeaders: 'skip', responseHeaders: 'send' },
+      onResponseHeaders(ctx) {
+        seen.push(
+          ctx.method,
+          ctx.path,
+          ctx.authority,
+          ctx.scheme,
+          ctx.requestId,
+          String(ctx.status),
+        );
+        seen.push(String(ctx.requestHeaders === undefined));
+      },
+    };
+    await createHarness(p).responseHeaders(
+      { ':status': '204' },
+      {
+        attributes: {
+          'request.method': 'DELETE',
+          'request.path': '/orders/1?x=1',
+          'request.host': 'api.example.com',
+          'request.scheme': 'https',
+          'request.id': 'rid-9',
+        },
+      },
+    );
+    expect(seen).toEqual([
+      'DELETE',
+      '/orders/1?x=1',
+      'api.example.com',
+      'https',
+      'rid-9',
+      '204',
+      'true',
+    ]);
+    // Without the attributes the request line stays empty (never undefined).
+    seen.length = 0;
+    await createHarness(p).responseHeaders({ ':status': '200' });
+    expect(seen).toEqual(['', '', '', '', '', '200', 'true']);
+  });
+
   it('reads per-route metadata from the xds.route_metadata attribute', async () => {
     let scopes: unknown;
     const p: Processor = {

@@ -221,6 +221,7 @@ export class ExtProcStream {
         info.responseHeaders = h;
         info.status = Number(h.get(':status') ?? 0);
         mergeAttributes(info, r.value.attributes);
+        if (info.requestHeaders === undefined) requestLineFromAttributes(info);
         phase.reset('responseHeaders', h, r.value.endOfStream, EMPTY_BUF);
         break;
       }
@@ -459,6 +460,25 @@ export class ExtProcStream {
 }
 
 const EMPTY_MD = new StreamInfo().metadataContext;
+
+/**
+ * A stream that skipped the request headers (a response-only processor, such as an audit logger
+ * that must add nothing to the request path) takes its request line from the response
+ * attributes, when Envoy was asked for them (`response_attributes: [request.method,
+ * request.path, request.host, request.scheme, request.id]`). CEL reads them at response time.
+ */
+function requestLineFromAttributes(info: StreamInfo): void {
+  const a = info.attributes;
+  info.method = attrString(a['request.method']);
+  info.path = attrString(a['request.path']);
+  info.authority = attrString(a['request.host']);
+  info.scheme = attrString(a['request.scheme']);
+  info.requestId = attrString(a['request.id']);
+}
+
+function attrString(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
 
 function mergeAttributes(
   info: StreamInfo,
