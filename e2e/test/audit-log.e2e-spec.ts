@@ -20,7 +20,6 @@ interface RecordView {
   query: string;
   route: string;
   processors: string[];
-  auth_via: string;
   request_headers: Record<string, string>;
 }
 interface Page {
@@ -129,13 +128,8 @@ describe('audit log through the front proxy', () => {
       route: 'api',
     });
     expect(rec.processors).toEqual(['logging', 'authn']);
-    // The logging filter reads the request headers at response time (response attributes):
-    // authn has removed the credential by then; auth_via says how the client authenticated
-    // (an API key, sent as Basic).
-    expect(rec.request_headers.authorization).toBeUndefined();
-    expect(rec.auth_via).toBe('api_key');
+    expect(rec.request_headers.authorization).toBe('[redacted]');
     expect(rec.request_headers.cookie).toBe('[redacted]');
-    expect(rec.request_headers['user-agent']).toBeDefined();
 
     // The list: filters and cursor paging.
     const second = await echo(a, '/api/v0/echo/orders');

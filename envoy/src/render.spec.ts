@@ -57,26 +57,12 @@ describe('front-proxy.yaml', () => {
     expect(logging.typed_config.metadata_options.forwarding_namespaces.untyped).toEqual([
       'edge.authn',
     ]);
-    // Response headers only (nothing on the request path); the request line as attributes.
     expect(logging.typed_config.processing_mode).toMatchObject({
-      request_header_mode: 'SKIP',
+      request_header_mode: 'SEND',
       response_header_mode: 'SEND',
       request_body_mode: 'NONE',
       response_body_mode: 'NONE',
     });
-    expect(logging.typed_config.request_attributes).toBeUndefined();
-    expect(logging.typed_config.response_attributes).toEqual(
-      expect.arrayContaining([
-        'request.id',
-        'request.time',
-        'request.method',
-        'request.scheme',
-        'request.host',
-        'request.path',
-        'source.address',
-        "request.headers['user-agent']",
-      ]),
-    );
     const authn = hcm.http_filters[2].typed_config;
     expect(authn.failure_mode_allow).toBe(false);
     expect(authn.processing_mode).toMatchObject({

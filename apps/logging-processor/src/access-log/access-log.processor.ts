@@ -2,14 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   BaseProcessor,
   type BodyPhase,
-  Headers,
   type HeadersPhase,
   type ProcessingModeSpec,
   type StreamContext,
 } from '@edge/processor-core';
 import { Clock } from '../common/clock';
 import {
-  extProcSeesRequests,
   LOGGING_PROCESSOR_CONFIG,
   type LoggingProcessorConfig,
 } from '../config/logging-processor.config';
@@ -55,19 +53,15 @@ export class AccessLogProcessor extends BaseProcessor<AccessLogState> {
   ) {
     super();
     this.bodyMax = config.LOG_BODY_MAX_BYTES;
-    // The smallest mode that gives the record. Without bodies: the response headers only, with
-    // the request line and the logged request headers as response attributes (CEL, evaluated
-    // by Envoy at response time; envoy/front-proxy.yaml): nothing on the request path and one
-    // message per request. Bodies need the request side too, STREAMED (the only body mode
-    // observability mode supports).
-    this.mode = extProcSeesRequests(config)
-      ? {
-          requestHeaders: 'send',
-          responseHeaders: 'send',
-          requestBody: 'streamed',
-          responseBody: 'streamed',
-        }
-      : { requestHeaders: 'skip', responseHeaders: 'send' };
+    const bodies = this.bodyMax > 0;
+    // The smallest mode that gives the record: request and response headers; bodies only
+    // when they are logged (STREAMED: observability mode supports nothing else).
+    this.mode = {
+      requestHeaders: 'send',
+      responseHeaders: 'send',
+      requestBody: bodies ? 'streamed' : 'none',
+      responseBody: bodies ? 'streamed' : 'none',
+    };
     this.known = new Set(config.KNOWN_PROCESSORS);
   }
 
@@ -115,28 +109,19 @@ export class AccessLogProcessor extends BaseProcessor<AccessLogState> {
       const identity = readAuthnIdentity(ctx.metadataContext);
       const details = str(ctx.attribute('response.code_details'));
       const sawResponse = ctx.responseHeaders !== undefined;
-      // Response-only (no request headers message): Envoy's request start (`request.time`),
-      // and the request headers it was asked for as `request.headers['name']` attributes.
-      const responseOnly = ctx.requestHeaders === undefined;
-      const envoyStart = responseOnly ? envoyTimeMs(ctx.attribute('request.time')) : undefined;
-      const endMs = envoyStart !== undefined ? this.clock.preciseNow() : this.clock.now();
       this.merger.fromExtProc(
         {
           requestId: ctx.requestId,
-          startMs: envoyStart ?? s.startMs,
-          endMs,
-          durationUs:
-            envoyStart !== undefined
-              ? (endMs - envoyStart) * 1000
-              : (this.clock.monotonic() - s.startMono) * 1000,
+          startMs: s.startMs,
+          endMs: this.clock.now(),
+          durationUs: (this.clock.monotonic() - s.startMono) * 1000,
           method: ctx.method,
           scheme: ctx.scheme,
           authority: ctx.authority,
           rawPath: ctx.path,
           clientAddress: str(ctx.attribute('source.address')),
           status: sawResponse ? ctx.status : 0,
-          requestHeaders: ctx.requestHeaders ?? requestHeadersFromAttributes(ctx.attributes),
-          requestSize: responseOnly ? size(ctx.attribute('request.size')) : undefined,
+          requestHeaders: ctx.requestHeaders,
           responseHeaders: ctx.responseHeaders,
           identity,
           route: str(ctx.attribute('xds.route_name')),
@@ -160,50 +145,6 @@ export class AccessLogProcessor extends BaseProcessor<AccessLogState> {
       );
     }
   }
-}
-
-/** `request.headers['user-agent']` → `user-agent` (undefined for other attribute names). */
-const HEADER_ATTRIBUTE = /^request\.headers\[(?:'([^']+)'|"([^"]+)")\]$/;
-const headerNames = new Map<string, string | null>();
-
-function headerAttributeName(attribute: string): string | undefined {
-  let name = headerNames.get(attribute);
-  if (name === undefined) {
-    const m = HEADER_ATTRIBUTE.exec(attribute);
-    name = m === null ? null : (m[1] ?? m[2] ?? '').toLowerCase();
-    if (headerNames.size < 1_000) headerNames.set(attribute, name);
-  }
-  return name ?? undefined;
-}
-
-/** The request headers Envoy sent as `request.headers['name']` response attributes. */
-export function requestHeadersFromAttributes(
-  attributes: Readonly<Record<string, unknown>>,
-): Headers {
-  const record: Record<string, string> = {};
-  for (const key in attributes) {
-    const value = attributes[key];
-    if (typeof value !== 'string') continue; // absent headers are not sent at all
-    const name = headerAttributeName(key);
-    if (name !== undefined && name !== '') record[name] = value;
-  }
-  return Headers.fromRecord(record);
-}
-
-/**
- * Envoy's `request.time` attribute (`2026-12-01T14:39:38.848262+00:00`) in epoch ms, keeping
- * the microseconds Date.parse drops; undefined when absent or not a timestamp.
- */
-export function envoyTimeMs(v: unknown): number | undefined {
-  if (typeof v !== 'string') return undefined;
-  const ms = Date.parse(v);
-  if (Number.isNaN(ms)) return undefined;
-  const frac = /\.(\d+)/.exec(v)?.[1];
-  return frac === undefined || frac.length <= 3 ? ms : ms + Number(`0.${frac.slice(3, 9)}`);
-}
-
-function size(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
 }
 
 function str(v: unknown): string {

@@ -87,8 +87,7 @@ export const loggingProcessorConfigSchema = z.object({
   REDACT_FIELDS: csv(DEFAULT_REDACT_FIELDS),
   /**
    * Bytes of request/response bodies kept in the record (cut and flagged beyond); 0 = bodies
-   * are not logged. Non-zero needs request headers SEND and STREAMED body modes in the Envoy
-   * filter config (0: response headers only).
+   * are not logged. Non-zero needs STREAMED body modes in the Envoy filter config.
    */
   LOG_BODY_MAX_BYTES: int(0, 0, 1024 * 1024),
   /**
@@ -102,16 +101,6 @@ export const loggingProcessorConfigSchema = z.object({
 export type LoggingProcessorConfig = z.infer<typeof loggingProcessorConfigSchema>;
 
 export const LOGGING_PROCESSOR_CONFIG = Symbol('LOGGING_PROCESSOR_CONFIG');
-
-/**
- * Whether the ext_proc filter is shown the request side (its processing mode; see
- * AccessLogProcessor): only when bodies are logged. Otherwise it sees response headers only,
- * so a local reply (never shown to ext_proc) has no ext_proc half and its access-log entry is
- * the whole record.
- */
-export function extProcSeesRequests(config: LoggingProcessorConfig): boolean {
-  return config.LOG_BODY_MAX_BYTES > 0;
-}
 
 export function loadLoggingProcessorConfig(
   source?: Record<string, string | undefined>,

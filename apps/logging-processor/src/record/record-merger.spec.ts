@@ -6,15 +6,14 @@ import { type PendingRecord } from '../publisher/record-buffer';
 import { type CollectedRequest } from './access-record.builder';
 import { RecordMerger } from './record-merger';
 
-/** Default: bodies logged, so the filter sees requests and local replies have two halves. */
-function setup(env: Record<string, string> = { LOG_BODY_MAX_BYTES: '1024' }) {
+function setup() {
   const published: PendingRecord[] = [];
   const late: string[] = [];
   const sources: string[] = [];
   let now = 5_000;
-  const clock = { now: () => now, monotonic: () => now, preciseNow: () => now };
+  const clock = { now: () => now, monotonic: () => now };
   const merger = new RecordMerger(
-    loadLoggingProcessorConfig({ MERGE_WAIT_MS: '1000', ...env }),
+    loadLoggingProcessorConfig({ MERGE_WAIT_MS: '1000' }),
     { publish: (r) => published.push(r) },
     { recorded: (s) => sources.push(s), late: (s) => late.push(s) },
     clock,
@@ -87,7 +86,7 @@ function entry(id: string, code: number, details: string, tenant?: string) {
   });
 }
 
-describe('RecordMerger (bodies logged: the filter sees requests)', () => {
+describe('RecordMerger', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
@@ -183,41 +182,5 @@ describe('RecordMerger (bodies logged: the filter sees requests)', () => {
     expect(published).toHaveLength(2);
     merger.fromExtProc(ext('r8'), false);
     expect(published).toHaveLength(3);
-  });
-});
-
-describe('RecordMerger (response-only filter, the default)', () => {
-  beforeEach(() => vi.useFakeTimers());
-  afterEach(() => vi.useRealTimers());
-
-  it('a local reply has no ext_proc half: its entry goes out at once, whole', () => {
-    const { merger, published, sources, late, decoded } = setup({});
-    merger.fromAccessLog(entry('q1', 401, 'authn_InvalidSecret', 't9'));
-    expect(published).toHaveLength(1);
-    expect(sources).toEqual(['access_log']);
-    expect(published[0]!.key).toBe('t9');
-    expect(decoded()[0]).toMatchObject({
-      requestId: 'q1',
-      status: 401,
-      method: 'POST',
-      path: '/api/v0/admin/x',
-      query: 'password=[redacted]',
-      durationUs: 3_000,
-      processors: ['logging', 'authn'],
-    });
-    expect(merger.waiting).toBe(0);
-    // A stray ext_proc half (an Envoy config still sending request headers) is not published again.
-    merger.fromExtProc(ext('q1'), false);
-    expect(published).toHaveLength(1);
-    expect(late).toEqual(['ext_proc']);
-  });
-
-  it('an ext_proc half that came first (request headers still sent) is still merged', () => {
-    const { merger, published, sources, decoded } = setup({});
-    merger.fromExtProc(ext('q2'), false);
-    expect(published).toHaveLength(0);
-    merger.fromAccessLog(entry('q2', 404, 'route_not_found'));
-    expect(sources).toEqual(['merged']);
-    expect(decoded()[0]).toMatchObject({ requestId: 'q2', status: 404, method: 'GET' });
   });
 });

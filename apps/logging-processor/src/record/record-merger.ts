@@ -3,7 +3,6 @@ import { type accessLogData } from '@edge/protos';
 import { LRUCache } from 'lru-cache';
 import { Clock } from '../common/clock';
 import {
-  extProcSeesRequests,
   LOGGING_PROCESSOR_CONFIG,
   type LoggingProcessorConfig,
 } from '../config/logging-processor.config';
@@ -45,9 +44,7 @@ interface Pending {
  * - Envoy's gRPC access-log entry, sent only for local replies (authn's 401/403, idempotency's
  *   replays, Envoy's 404/5xx: the responses ext_proc is never shown).
  *
- * When the filter sees response headers only (no bodies logged: the default), a local reply has
- * no ext_proc half at all and its entry is published at once. Otherwise (bodies logged) a half
- * that may have a partner waits up to MERGE_WAIT_MS, then is published alone, so no
+ * A half that may have a partner waits up to MERGE_WAIT_MS, then is published alone, so no
  * request is ever left without a record; a half arriving after its request's record went out
  * is counted and ignored, so no request is published twice.
  */
@@ -59,8 +56,6 @@ export class RecordMerger {
   private readonly done: LRUCache<string, true>;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
-  /** Whether local replies have an ext_proc half to wait for (extProcSeesRequests). */
-  private readonly pairs: boolean;
 
   constructor(
     @Inject(LOGGING_PROCESSOR_CONFIG) private readonly config: LoggingProcessorConfig,
@@ -75,7 +70,6 @@ export class RecordMerger {
       new HeaderSelection(config.LOG_RESPONSE_HEADERS),
     );
     this.known = new Set(config.KNOWN_PROCESSORS);
-    this.pairs = extProcSeesRequests(config);
     // Ids published recently: a late half of one of them is ignored, not published again.
     this.done = new LRUCache<string, true>({
       max: Math.max(10_000, config.MERGE_MAX_PENDING * 4),
@@ -139,9 +133,7 @@ export class RecordMerger {
       this.emit(mergeCollected(other.collected, c), 'merged');
       return;
     }
-    // A response-only filter leaves no ext_proc half for a local reply: nothing to wait for.
-    if (this.pairs) this.hold(id, c, 'access_log');
-    else this.emit(c, 'access_log');
+    this.hold(id, c, 'access_log');
   }
 
   /** Publishes every waiting half now and stops waiting (shutdown). */
