@@ -12,6 +12,12 @@ import { promisify } from 'node:util';
 import { buildEnvoyConfig } from '@edge/processor-core/testing';
 import { freePort, infraBackend } from '@edge/testkit';
 import { envoyPid, machineCpu, procCpuSeconds } from './cpu';
+import {
+  printExtProcLatency,
+  summarizeExtProcLatency,
+  withExtProcLatencyLog,
+  type Window,
+} from './ext-proc-latency';
 import { autocannon, fixedRate, wrk, wrkBin, type FixedRateResult } from './load';
 
 const run = promisify(execFile);
@@ -195,7 +201,10 @@ async function main(): Promise<void> {
   // settings (default mode: request headers only) as `headers`.
   const filters = ['headers', 'body', 'go1', 'go2', 'grpcjs'];
   const only = (...on: string[]): string[] => filters.filter((f) => !on.includes(f));
-  const configYaml = buildEnvoyConfig({
+  // EDGE_BENCH_EXT_PROC_LOG=FILE: per-request durations and ext_proc call latencies as Envoy
+  // timed them, summarized per fixed-rate window (ext-proc-latency.ts).
+  const extProcLog = process.env.EDGE_BENCH_EXT_PROC_LOG;
+  const baseConfig = buildEnvoyConfig({
     listenerPort,
     upstreamPort,
     routes: [
@@ -214,6 +223,9 @@ async function main(): Promise<void> {
       { name: 'grpcjs', port: grpcJsPort, selector: 'headers', messageTimeoutMs: 2000 },
     ],
   });
+  const configYaml =
+    extProcLog !== undefined ? withExtProcLatencyLog(baseConfig, extProcLog, filters) : baseConfig;
+  const fixedWindows: Window[] = [];
   const envoy = await infraBackend().envoy({
     name: 'bench-envoy',
     configYaml,
@@ -297,12 +309,19 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const s of fixedIds) {
         await fixedRate(base + s.path, FIXED_RATE, WARMUP, {});
+        const from = Date.now() / 1000;
         fixedRounds.get(s.id)!.push({
           id: s.id,
           name: s.name,
           ...(await withCpu(pids(s.proc), () =>
             fixedRate(base + s.path, FIXED_RATE, DURATION, {}),
           )),
+        });
+        fixedWindows.push({
+          id: s.id,
+          name: `${s.name}, round ${round + 1}`,
+          from,
+          to: Date.now() / 1000,
         });
       }
     }
@@ -369,6 +388,11 @@ async function main(): Promise<void> {
       console.log(
         `| ${f.name} | ${f.rps.toFixed(0)} | ${(f.p50us / 1000).toFixed(3)} | ${(f.p99us / 1000).toFixed(3)} | ${f.errors} | ${f.cpu.envoyUs.toFixed(0)} | ${f.cpu.procUs?.toFixed(0) ?? '-'} | ${gc(f.cpu)} | ${pct(f.cpu.machineBusy)} |`,
       );
+    if (extProcLog !== undefined) {
+      // Envoy flushes its file access logs every 10 s (--file-flush-interval-msec).
+      await new Promise((r) => setTimeout(r, 11_000));
+      printExtProcLatency(summarizeExtProcLatency(extProcLog, fixedWindows));
+    }
 
     if (!has('alone', 'ts', 'grpcjs', 'go1', 'go2')) return;
     const ts = row('ts');

@@ -237,6 +237,20 @@ async function main(): Promise<void> {
         );
       }
     }
+    // One number per logging row: the median over rounds of its added p50 (a load spike on a
+    // shared machine moves single rounds by more than the effect being measured).
+    for (const t of targets.slice(2)) {
+      const added = fixed
+        .get(t.name)!
+        .map((f, round) => f.p50us - fixed.get(targets[1]!.name)![round]!.p50us)
+        .sort((a, b) => a - b);
+      const mid = added.length / 2;
+      const median =
+        added.length % 2 === 1 ? added[Math.floor(mid)]! : (added[mid - 1]! + added[mid]!) / 2;
+      console.log(
+        `\n${t.name}: median added p50 over ${ROUNDS} rounds ${(median / 1000).toFixed(3)} ms`,
+      );
+    }
     console.log(
       `\nconsumer: ${stored} records of the backlog stored in ${seconds.toFixed(1)} s = ${(stored / seconds).toFixed(0)} records/s sustained (logging processor: ${published} published, ${buffered} still buffered when the consumer started); CPU µs per record: consumer ${cpuPerRecord('consumer').toFixed(0)}, postgres ${cpuPerRecord('postgres').toFixed(0)}, kafka ${cpuPerRecord('kafka').toFixed(0)}`,
     );
