@@ -188,6 +188,15 @@ async function main(): Promise<void> {
     [procPort, 'http2'],
     [...nodeArgs, ...(prof !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
   );
+  // EDGE_BENCH_NODE_ARGS_B="--flag ...": a second node:http2 TS server with these node flags, as
+  // row `tsB` (the same processor behind its own filter and route), measured interleaved with
+  // the others: a flag A/B inside one run, on a machine whose speed drifts between runs.
+  const nodeArgsB = process.env.EDGE_BENCH_NODE_ARGS_B?.split(' ').filter((a) => a !== '');
+  const procBPort = await freePort();
+  const tsProcB =
+    nodeArgsB !== undefined
+      ? await child('processor-server.js', [procBPort, 'http2'], nodeArgsB)
+      : undefined;
   // The same processors on the grpc-js transport (what processor-core used before issue 13).
   const grpcJsPort = await freePort();
   const grpcJsProc = await child('processor-server.js', [grpcJsPort, 'grpc-js']);
@@ -195,11 +204,19 @@ async function main(): Promise<void> {
   // have runtime helper threads: Go's sysmon, Node's libuv pool and GC threads).
   const go1 = await goChild(goBin, go1Port, 1);
   const go2 = await goChild(goBin, go2Port, 2);
-  const kids = [upstream, tsProc, grpcJsProc, go1, go2];
+  const kids = [
+    upstream,
+    tsProc,
+    grpcJsProc,
+    go1,
+    go2,
+    ...(tsProcB !== undefined ? [tsProcB] : []),
+  ];
   // Every ext_proc filter is in the chain of every route and disabled per route except the one
   // the row is about, so all rows go through the same chain; the Go filters have the same
   // settings (default mode: request headers only) as `headers`.
   const filters = ['headers', 'body', 'go1', 'go2', 'grpcjs'];
+  if (tsProcB !== undefined) filters.push('headersB');
   const only = (...on: string[]): string[] => filters.filter((f) => !on.includes(f));
   // EDGE_BENCH_EXT_PROC_LOG=FILE: per-request durations and ext_proc call latencies as Envoy
   // timed them, summarized per fixed-rate window (ext-proc-latency.ts).
@@ -214,6 +231,9 @@ async function main(): Promise<void> {
       { prefix: '/go2/headers', disableExtProc: only('go2') },
       { prefix: '/body', disableExtProc: only('body') },
       { prefix: '/grpcjs/headers', disableExtProc: only('grpcjs') },
+      ...(tsProcB !== undefined
+        ? [{ prefix: '/b/headers', disableExtProc: only('headersB') }]
+        : []),
     ],
     extProcs: [
       { name: 'headers', port: procPort, messageTimeoutMs: 2000 },
@@ -221,6 +241,9 @@ async function main(): Promise<void> {
       { name: 'go1', port: go1Port, messageTimeoutMs: 2000 },
       { name: 'go2', port: go2Port, messageTimeoutMs: 2000 },
       { name: 'grpcjs', port: grpcJsPort, selector: 'headers', messageTimeoutMs: 2000 },
+      ...(tsProcB !== undefined
+        ? [{ name: 'headersB', port: procBPort, selector: 'headers', messageTimeoutMs: 2000 }]
+        : []),
     ],
   });
   const configYaml =
@@ -248,6 +271,17 @@ async function main(): Promise<void> {
       post: false,
       proc: tsProc,
     },
+    ...(tsProcB !== undefined
+      ? [
+          {
+            id: 'tsB',
+            name: `+ processor-core (node:http2 transport, node ${nodeArgsB!.join(' ')}), request headers (GET)`,
+            path: '/b/headers',
+            post: false,
+            proc: tsProcB,
+          },
+        ]
+      : []),
     {
       id: 'grpcjs',
       name: "+ processor-core (transport: 'grpc-js'), request headers (GET)",
@@ -304,7 +338,9 @@ async function main(): Promise<void> {
     }
     for (const s of selected) rows.push(medianBy(rounds.get(s.id)!, (r) => r.rps));
     type Fixed = FixedRateResult & { id: string; name: string; cpu: CpuUse };
-    const fixedIds = ['alone', 'ts', 'grpcjs', 'go1'].map(byId).filter((x) => selected.includes(x));
+    const fixedIds = ['alone', 'ts', 'tsB', 'grpcjs', 'go1']
+      .map(byId)
+      .filter((x) => selected.includes(x));
     const fixedRounds = new Map<string, Fixed[]>(fixedIds.map((s) => [s.id, []]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const s of fixedIds) {
