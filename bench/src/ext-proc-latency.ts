@@ -4,6 +4,7 @@
 // The bench then prints both distributions per measured fixed-rate window, which tells a tail
 // spent waiting for the processor from a tail spent elsewhere (Envoy, the upstream, the client).
 import { readFileSync } from 'node:fs';
+import { quantile } from './quantile';
 
 /** Adds the access log to the HTTP connection manager of a buildEnvoyConfig() bootstrap. */
 export function withExtProcLatencyLog(configJson: string, path: string, filters: string[]): string {
@@ -61,8 +62,8 @@ interface Quantiles {
 function quantiles(xs: number[]): Quantiles | undefined {
   if (xs.length === 0) return undefined;
   const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  return { p50: q(0.5), p90: q(0.9), p99: q(0.99), p999: q(0.999), max: s[s.length - 1]! };
+  const q = (p: number): number => quantile(s, p)!;
+  return { p50: q(0.5), p90: q(0.9), p99: q(0.99), p999: q(0.999), max: q(1) };
 }
 
 /** Reads the log and summarizes each window's lines. */

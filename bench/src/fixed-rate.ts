@@ -2,6 +2,7 @@
 // argv: url rate durationSec connections [post-body]
 // env: EDGE_FIXED_RATE_HEADERS, a JSON object of extra request headers (e.g. Authorization).
 import { Agent, request } from 'node:http';
+import { quantile } from './quantile';
 
 const [url, rateS, durS, connS, postBody] = process.argv.slice(2);
 const rate = Number(rateS);
@@ -65,8 +66,7 @@ const timer = setInterval(() => {
       if (inflight === 0) {
         clearInterval(wait);
         lat.sort((a, b) => a - b);
-        const q = (p: number): number =>
-          lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
+        const q = (p: number): number => quantile(lat, p) ?? 0;
         process.stdout.write(
           JSON.stringify({
             count: lat.length,
