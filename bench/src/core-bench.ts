@@ -19,6 +19,8 @@ import {
   type Window,
 } from './ext-proc-latency';
 import { autocannon, fixedRate, wrk, wrkBin, type FixedRateResult } from './load';
+import { printGcOverlap } from './gc-overlap';
+import { printSched, startSchedRecord, summarizeSched, type SchedRow } from './sched-delay';
 
 const run = promisify(execFile);
 const DURATION = Number(process.env.EDGE_BENCH_SECONDS ?? 10);
@@ -249,6 +251,10 @@ async function main(): Promise<void> {
   const configYaml =
     extProcLog !== undefined ? withExtProcLatencyLog(baseConfig, extProcLog, filters) : baseConfig;
   const fixedWindows: Window[] = [];
+  // EDGE_BENCH_PERF_SCHED=DIR: `perf sched record` over each fixed-rate window (files in DIR),
+  // then each process's scheduler delay (woken → running) and runs per request (sched-delay.ts).
+  const schedDir = process.env.EDGE_BENCH_PERF_SCHED;
+  const schedRows: SchedRow[] = [];
   const envoy = await infraBackend().envoy({
     name: 'bench-envoy',
     configYaml,
@@ -345,14 +351,32 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const s of fixedIds) {
         await fixedRate(base + s.path, FIXED_RATE, WARMUP, {});
+        const schedFile =
+          schedDir !== undefined ? join(schedDir, `${s.id}-${round + 1}.data`) : undefined;
+        const rec = schedFile !== undefined ? startSchedRecord(schedFile) : undefined;
+        if (rec !== undefined) await new Promise((r) => setTimeout(r, 500));
         const from = Date.now() / 1000;
-        fixedRounds.get(s.id)!.push({
-          id: s.id,
-          name: s.name,
-          ...(await withCpu(pids(s.proc), () =>
-            fixedRate(base + s.path, FIXED_RATE, DURATION, {}),
-          )),
-        });
+        const result = await withCpu(pids(s.proc), () =>
+          fixedRate(base + s.path, FIXED_RATE, DURATION, {}),
+        );
+        fixedRounds.get(s.id)!.push({ id: s.id, name: s.name, ...result });
+        if (rec !== undefined && schedFile !== undefined) {
+          await rec.stop();
+          schedRows.push({
+            name: `${s.name}, round ${round + 1}`,
+            requests: result.rps * DURATION,
+            summaries: summarizeSched(schedFile, [
+              { label: 'Envoy worker', pid: envoyPid(), threadPrefix: 'wrk:worker' },
+              ...(s.proc?.pid !== undefined
+                ? [
+                    { label: 'processor, main thread', pid: s.proc.pid, mainOnly: true },
+                    { label: 'processor, all threads', pid: s.proc.pid },
+                  ]
+                : []),
+              { label: 'upstream', pid: upstream.pid!, mainOnly: true },
+            ]),
+          });
+        }
         fixedWindows.push({
           id: s.id,
           name: `${s.name}, round ${round + 1}`,
@@ -424,10 +448,24 @@ async function main(): Promise<void> {
       console.log(
         `| ${f.name} | ${f.rps.toFixed(0)} | ${(f.p50us / 1000).toFixed(3)} | ${(f.p99us / 1000).toFixed(3)} | ${f.errors} | ${f.cpu.envoyUs.toFixed(0)} | ${f.cpu.procUs?.toFixed(0) ?? '-'} | ${gc(f.cpu)} | ${pct(f.cpu.machineBusy)} |`,
       );
+    if (schedRows.length > 0) printSched(schedRows);
     if (extProcLog !== undefined) {
       // Envoy flushes its file access logs every 10 s (--file-flush-interval-msec).
       await new Promise((r) => setTimeout(r, 11_000));
       printExtProcLatency(summarizeExtProcLatency(extProcLog, fixedWindows));
+      // EDGE_BENCH_GC_LOG=FILE: the TS servers log their GC pauses (processor-server.ts); match
+      // them with the slow calls of their fixed-rate windows.
+      const gcLog = process.env.EDGE_BENCH_GC_LOG;
+      if (gcLog !== undefined) {
+        for (const [id, proc] of [
+          ['ts', tsProc],
+          ['tsB', tsProcB],
+        ] as const) {
+          const ws = fixedWindows.filter((w) => w.id === id);
+          if (proc?.pid !== undefined && ws.length > 0)
+            printGcOverlap(extProcLog, `${gcLog}.${proc.pid}`, ws);
+        }
+      }
     }
 
     if (!has('alone', 'ts', 'grpcjs', 'go1', 'go2')) return;

@@ -112,3 +112,19 @@ export function printExtProcLatency(summaries: LatencySummary[]): void {
     );
   }
 }
+
+/** The ext_proc calls of one window: Envoy's request start (epoch s) and the call's latency (µs). */
+export function extProcCalls(path: string, window: Window): { start: number; us: number }[] {
+  const out: { start: number; us: number }[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const parts = line.split(' ');
+    const start = Number(parts[0]);
+    if (!(start >= window.from && start < window.to)) continue;
+    const us = parts
+      .slice(2)
+      .map(Number)
+      .find((v) => Number.isFinite(v));
+    if (us !== undefined) out.push({ start, us });
+  }
+  return out;
+}

@@ -2,7 +2,12 @@
 // processor buffering the request body, selected per Envoy filter by gRPC metadata. The
 // transport (processor-core's node:http2 one or grpc-js) is the second argument.
 import { appendFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import {
+  monitorEventLoopDelay,
+  performance,
+  PerformanceObserver,
+  type PerformanceEntry,
+} from 'node:perf_hooks';
 import { GCProfiler } from 'node:v8';
 import {
   BaseProcessor,
@@ -88,3 +93,20 @@ process.on('message', (m) => {
   profiler.start();
   process.send?.({ count: gcCount, ms: gcMs, allocated });
 });
+
+// EDGE_BENCH_GC_LOG=FILE: every GC pause of this process, appended to FILE.<pid> as
+// "<epoch start s> <duration ms> <kind>" (a diagnostic: the 'gc' observer costs CPU of its own,
+// so it is off in the default runs; gc-overlap.ts matches these pauses with slow calls).
+const gcLog = process.env.EDGE_BENCH_GC_LOG;
+if (gcLog !== undefined) {
+  new PerformanceObserver((list) => {
+    const lines = list
+      .getEntries()
+      .map(
+        (e) =>
+          `${((performance.timeOrigin + e.startTime) / 1000).toFixed(6)} ${e.duration.toFixed(3)} ${(e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? '?'}\n`,
+      )
+      .join('');
+    appendFileSync(`${gcLog}.${process.pid}`, lines);
+  }).observe({ entryTypes: ['gc'] });
+}

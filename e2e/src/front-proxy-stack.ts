@@ -113,6 +113,8 @@ export interface FrontProxyStack {
     authGrpc: number;
     echo: number;
     authn: number;
+    /** The authn processor's GET /metrics. */
+    authnMetrics: number;
     redis: number;
     idempotency: number;
     /** The idempotency processor's GET /metrics and GET /health. */
@@ -223,6 +225,7 @@ async function startStackOnce(opts: FrontProxyStackOptions): Promise<FrontProxyS
       authGrpc: await freePort(),
       echo: await freePort(),
       authn: await freePort(),
+      authnMetrics: await freePort(),
       redis: await freePort(),
       idempotency: await freePort(),
       idempotencyOps: await freePort(),
@@ -284,7 +287,7 @@ async function startStackOnce(opts: FrontProxyStackOptions): Promise<FrontProxyS
           entry: appEntry('@edge/authn-processor'),
           env: {
             GRPC_PORT: String(ports.authn),
-            METRICS_PORT: String(await freePort()),
+            METRICS_PORT: String(ports.authnMetrics),
             AUTH_GRPC_URL: `127.0.0.1:${ports.authGrpc}`,
             AUTH_JWKS_URL: `${authUrl}/.well-known/jwks.json`,
             LOG_LEVEL: 'warn',
