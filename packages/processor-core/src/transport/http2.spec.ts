@@ -11,7 +11,7 @@ import { silentLogger } from '../logger';
 import { createExtProcServer, type ExtProcServer, type ExtProcServerOptions } from '../server';
 import type { StreamOutcome } from '../stream';
 import { toHeaderMap } from '../testing/harness';
-import { PROCESS_PATH } from './http2';
+import { encodeResponse, PROCESS_PATH } from './http2';
 import { frame, FrameReader, GrpcStatus } from './wire';
 
 const servers: ExtProcServer[] = [];
@@ -141,6 +141,51 @@ describe('FrameReader', () => {
     const compressed = frame(Buffer.from('x'));
     compressed[0] = 1;
     expect(new FrameReader(10).push(compressed, [])?.code).toBe(GrpcStatus.UNIMPLEMENTED);
+  });
+});
+
+describe('encodeResponse (one reused writer)', () => {
+  const withHeader = (value: string): extProc.ProcessingResponse => ({
+    response: {
+      $case: 'requestHeaders',
+      value: {
+        response: {
+          status: 0,
+          headerMutation: {
+            setHeaders: [
+              {
+                header: { key: 'x-a', value: '', rawValue: Buffer.from(value) },
+                append: undefined,
+                appendAction: 2,
+                keepEmptyValue: false,
+              },
+            ],
+            removeHeaders: [],
+          },
+          bodyMutation: undefined,
+          trailers: undefined,
+          clearRouteCache: false,
+        },
+      },
+    },
+    dynamicMetadata: { ns: { v: value } },
+    modeOverride: undefined,
+    overrideMessageTimeout: undefined,
+  });
+  const valueOf = (bytes: Uint8Array): string => {
+    const r = extProc.ProcessingResponse.decode(bytes);
+    const h = r.response?.$case === 'requestHeaders' ? r.response.value : undefined;
+    return Buffer.from(h!.response!.headerMutation!.setHeaders[0]!.header!.rawValue).toString();
+  };
+
+  it('returns bytes of their own: a later encode never changes an earlier answer', () => {
+    const first = encodeResponse(withHeader('first-value'));
+    const big = encodeResponse(withHeader('x'.repeat(100_000)));
+    const second = encodeResponse(withHeader('2nd'));
+    expect(valueOf(first)).toBe('first-value');
+    expect(valueOf(big)).toBe('x'.repeat(100_000));
+    expect(valueOf(second)).toBe('2nd');
+    expect(extProc.ProcessingResponse.decode(second).dynamicMetadata).toEqual({ ns: { v: '2nd' } });
   });
 });
 
