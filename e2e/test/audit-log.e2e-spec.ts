@@ -386,6 +386,10 @@ describe('audit log through the front proxy', () => {
     const snapshots: Promise<string>[] = [];
     const snapshot = (when: string): Promise<string> =>
       authnSnapshot(stack, when).catch((err: unknown) => `${when}: ${String(err)}`);
+    const fail = (what: string): void => {
+      if (failures.length === 0) snapshots.push(snapshot(`first failure, ${what}`));
+      failures.push(what);
+    };
     const load = (async () => {
       let next = Date.now();
       while (running) {
@@ -403,12 +407,10 @@ describe('audit log through the front proxy', () => {
             });
             const body = (await res.json()) as EchoBody;
             if (res.status !== 200) {
-              if (failures.length === 0)
-                snapshots.push(snapshot(`first failure, +${Date.now() - t0} ms`));
-              failures.push(`${res.status} at +${Date.now() - t0} ms: ${JSON.stringify(body)}`);
+              fail(`${res.status} at +${Date.now() - t0} ms: ${JSON.stringify(body)}`);
             } else ids.push(body.headers['x-request-id'] as string);
           } catch (err) {
-            failures.push(`${String(err)} at +${Date.now() - t0} ms`);
+            fail(`${String(err)} at +${Date.now() - t0} ms`);
           }
         })();
         inflight.add(p);
