@@ -356,12 +356,12 @@ async function main(): Promise<void> {
         const rec = schedFile !== undefined ? startSchedRecord(schedFile) : undefined;
         if (rec !== undefined) await new Promise((r) => setTimeout(r, 500));
         const from = Date.now() / 1000;
+        // A failed window must not leave perf recording the whole machine.
         const result = await withCpu(pids(s.proc), () =>
           fixedRate(base + s.path, FIXED_RATE, DURATION, {}),
-        );
+        ).finally(() => rec?.stop());
         fixedRounds.get(s.id)!.push({ id: s.id, name: s.name, ...result });
         if (rec !== undefined && schedFile !== undefined) {
-          await rec.stop();
           schedRows.push({
             name: `${s.name}, round ${round + 1}`,
             requests: result.rps * DURATION,

@@ -24,10 +24,15 @@ export function startSchedRecord(file: string): SchedRecording {
       else reject(new Error(`perf sched record exited ${code ?? signal}: ${stderr.trim()}`));
     });
   });
+  let stopping: Promise<void> | undefined;
   return {
-    async stop() {
-      perf.kill('SIGINT');
-      await exited;
+    stop() {
+      // Idempotent: the first call signals perf, every call waits for its file.
+      if (stopping === undefined) {
+        perf.kill('SIGINT');
+        stopping = exited;
+      }
+      return stopping;
     },
   };
 }
