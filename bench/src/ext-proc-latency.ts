@@ -66,31 +66,47 @@ function quantiles(xs: number[]): Quantiles | undefined {
   return { p50: q(0.5), p90: q(0.9), p99: q(0.99), p999: q(0.999), max: q(1) };
 }
 
+/** One access-log line: Envoy's request start (epoch s), its duration and the ext_proc call (µs). */
+export interface LoggedRequest {
+  start: number;
+  /** NaN when the line has none. */
+  durationUs: number;
+  /** The first ext_proc filter's request-header call that ran, if any. */
+  extProcUs: number | undefined;
+}
+
+/** Reads the log once and returns the lines of each window. */
+export function readWindows(
+  path: string,
+  windows: readonly Window[],
+): Map<Window, LoggedRequest[]> {
+  const byWindow = new Map<Window, LoggedRequest[]>(windows.map((w) => [w, []]));
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const parts = line.split(' ');
+    const start = Number(parts[0]);
+    const w = windows.find((x) => start >= x.from && start < x.to);
+    if (w === undefined) continue;
+    byWindow.get(w)!.push({
+      start,
+      durationUs: Number(parts[1]),
+      extProcUs: parts
+        .slice(2)
+        .map(Number)
+        .find((v) => Number.isFinite(v)),
+    });
+  }
+  return byWindow;
+}
+
 /** Reads the log and summarizes each window's lines. */
 export function summarizeExtProcLatency(path: string, windows: Window[]): LatencySummary[] {
-  const lines = readFileSync(path, 'utf8').split('\n');
-  const byWindow = new Map<Window, { d: number[]; e: number[] }>(
-    windows.map((w) => [w, { d: [], e: [] }]),
-  );
-  for (const line of lines) {
-    const parts = line.split(' ');
-    const t = Number(parts[0]);
-    const w = windows.find((x) => t >= x.from && t < x.to);
-    if (w === undefined) continue;
-    const acc = byWindow.get(w)!;
-    const d = Number(parts[1]);
-    if (Number.isFinite(d)) acc.d.push(d);
-    const e = parts
-      .slice(2)
-      .map(Number)
-      .find((v) => Number.isFinite(v));
-    if (e !== undefined) acc.e.push(e);
-  }
   const out: LatencySummary[] = [];
-  for (const [window, acc] of byWindow) {
-    const duration = quantiles(acc.d);
+  for (const [window, reqs] of readWindows(path, windows)) {
+    const d = reqs.map((r) => r.durationUs).filter((v) => Number.isFinite(v));
+    const duration = quantiles(d);
     if (duration === undefined) continue;
-    out.push({ window, requests: acc.d.length, duration, extProc: quantiles(acc.e) });
+    const e = reqs.flatMap((r) => (r.extProcUs !== undefined ? [r.extProcUs] : []));
+    out.push({ window, requests: d.length, duration, extProc: quantiles(e) });
   }
   return out;
 }
@@ -111,20 +127,4 @@ export function printExtProcLatency(summaries: LatencySummary[]): void {
       `| ${s.window.name} | ${s.requests} | ${ms(d.p50)} | ${ms(d.p90)} | ${ms(d.p99)} | ${ms(d.p999)} | ${ms(d.max)} | ${ms(e?.p50)} | ${ms(e?.p90)} | ${ms(e?.p99)} | ${ms(e?.p999)} | ${ms(e?.max)} |`,
     );
   }
-}
-
-/** The ext_proc calls of one window: Envoy's request start (epoch s) and the call's latency (µs). */
-export function extProcCalls(path: string, window: Window): { start: number; us: number }[] {
-  const out: { start: number; us: number }[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const parts = line.split(' ');
-    const start = Number(parts[0]);
-    if (!(start >= window.from && start < window.to)) continue;
-    const us = parts
-      .slice(2)
-      .map(Number)
-      .find((v) => Number.isFinite(v));
-    if (us !== undefined) out.push({ start, us });
-  }
-  return out;
 }

@@ -3,7 +3,7 @@
 // how many of them overlap a GC pause (EDGE_BENCH_GC_LOG), against the share of all calls that
 // overlap one (what chance alone would give).
 import { existsSync, readFileSync } from 'node:fs';
-import { extProcCalls, type Window } from './ext-proc-latency';
+import { readWindows, type Window } from './ext-proc-latency';
 
 interface Pause {
   start: number;
@@ -40,6 +40,7 @@ export function printGcOverlap(
   thresholdsMs: readonly number[] = [1, 2, 5],
 ): void {
   const pauses = readPauses(gcFile);
+  const logged = readWindows(extProcLog, windows);
   console.log(
     '\nslow ext_proc calls vs the processor\'s GC pauses (a call "overlaps" a pause that ran between its start and its end):\n',
   );
@@ -51,7 +52,9 @@ export function printGcOverlap(
   console.log(`|---|---|---:|---:|${thresholdsMs.map(() => '---:').join('|')}|`);
   for (const w of windows) {
     const inWindow = pauses.filter((p) => p.end >= w.from && p.start < w.to);
-    const calls = extProcCalls(extProcLog, w);
+    const calls = logged
+      .get(w)!
+      .flatMap((r) => (r.extProcUs !== undefined ? [{ start: r.start, us: r.extProcUs }] : []));
     const overlaps = (c: { start: number; us: number }): boolean =>
       inWindow.some((p) => p.start < c.start + c.us / 1e6 && p.end > c.start);
     const count = (k: string): number => inWindow.filter((p) => p.kind === k).length;
