@@ -55,7 +55,10 @@ async function echo(key: RootKey, path = '/api/v0/echo', init: RequestInit = {})
   return id as string;
 }
 
-/** The authn processor's cache and stream state and Envoy's counters for its cluster. */
+/**
+ * The authn processor's cache and stream state, Envoy's counters for its cluster and every
+ * cluster's active and timed-out requests (where a request was held).
+ */
 async function authnSnapshot(stack: FrontProxyStack, when: string): Promise<string> {
   const metrics = await (
     await fetch(`http://127.0.0.1:${stack.ports.authnMetrics}/metrics`, {
@@ -64,7 +67,7 @@ async function authnSnapshot(stack: FrontProxyStack, when: string): Promise<stri
   ).text();
   const stats = await (
     await fetch(
-      `${stack.envoyAdminUrl}/stats?filter=${encodeURIComponent('^(cluster\\.authn_processor\\.(upstream_(rq|cx)_|health_check)|http\\.front\\.ext_proc\\.)')}`,
+      `${stack.envoyAdminUrl}/stats?filter=${encodeURIComponent('^(cluster\\.authn_processor\\.(upstream_(rq|cx)_|health_check)|http\\.front\\.ext_proc\\.|cluster\\.[^.]+\\.upstream_rq_(active|timeout|pending_active)$)')}`,
       { signal: AbortSignal.timeout(5_000) },
     )
   ).text();
