@@ -34,12 +34,18 @@ afterAll(async () => {
 });
 
 /** A publisher on a fresh topic (created first, so a reader can subscribe at once). */
-async function publisher(env: Record<string, string> = {}) {
+async function publisher(
+  env: Record<string, string> = {},
+  configEntries: { name: string; value: string }[] = [],
+) {
   const topic = `int-${randomUUID()}`;
   const admin = client.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: 3, configEntries }],
+      waitForLeaders: true,
+    });
   } finally {
     await admin.disconnect();
   }
@@ -56,7 +62,7 @@ async function publisher(env: Record<string, string> = {}) {
   p.start(metrics);
   const dropped = async () =>
     (await metrics.dropped.get()).values.reduce((sum, v) => sum + v.value, 0);
-  return { p, topic, dropped };
+  return { p, topic, dropped, metrics };
 }
 
 /** Every message of a topic, read from the beginning until `n` are there. */
@@ -142,6 +148,30 @@ describe('KafkaPublisher on a real Kafka', () => {
     await p.flushAndStop();
     expect(msgs).toHaveLength(kept);
   }, 240_000);
+
+  it('a topic limit below the batch size: batches are split, a record over it is dropped', async () => {
+    const { p, topic, metrics } = await publisher({ BATCH_LINGER_MS: '200' }, [
+      { name: 'max.message.bytes', value: '20000' },
+    ]);
+    const big = (tenant: string, i: number, n: number) => ({
+      key: tenant,
+      value: Buffer.concat([rec(tenant, i).value, Buffer.alloc(n - 8, 0x2e)]),
+    });
+    // 60 records of 3 kB to one partition (one batch of 180 kB, nine times the limit), one
+    // of 30 kB among them.
+    for (let i = 0; i < 30; i++) p.publish(big('t', i, 3_000));
+    p.publish(big('t', 999, 30_000));
+    for (let i = 30; i < 60; i++) p.publish(big('t', i, 3_000));
+    const msgs = await readTopic(topic, 60);
+    await p.flushAndStop();
+    expect(msgs).toHaveLength(60);
+    const ids = msgs.map((m) => m.value!.subarray(0, 7).toString());
+    expect(ids).toEqual(Array.from({ length: 60 }, (_, i) => rec('t', i).value.toString()));
+    const dropped = (await metrics.dropped.get()).values;
+    expect(dropped).toEqual([
+      expect.objectContaining({ labels: { reason: 'too_large' }, value: 1 }),
+    ]);
+  }, 120_000);
 
   it('shutdown flushes what is buffered', async () => {
     const { p, topic, dropped } = await publisher({

@@ -61,6 +61,13 @@ export const loggingProcessorConfigSchema = z.object({
   /** Records per Kafka produce request. */
   BATCH_MAX_RECORDS: int(500, 1, 10_000),
   /**
+   * Encoded bytes per produce request, under the topic's `max.message.bytes` (Kafka's default
+   * is 1 MiB per partition batch): records with bodies fill a batch long before 500 records.
+   * A batch Kafka still refuses as too large is split; a single record it refuses is dropped
+   * and counted (reason `too_large`).
+   */
+  BATCH_MAX_BYTES: int(900 * 1024, 1024, 64 * 1024 * 1024),
+  /**
    * How long a record may wait for companions before a batch is sent. Each produce request has
    * a fixed cost here (kafkajs encoding, a socket write that on loopback also runs the broker's
    * receive path) and in the broker, on the cores the request path shares: fewer, larger batches.

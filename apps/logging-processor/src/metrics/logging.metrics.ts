@@ -11,6 +11,7 @@ export interface PublisherStats {
 export class LoggingMetrics {
   readonly published: Counter;
   readonly dropped: Counter<'reason'>;
+  readonly producerResets: Counter;
   readonly publishFailures: Counter;
   readonly publishLatency: Histogram;
   readonly recorded: Counter<'source'>;
@@ -37,8 +38,13 @@ export class LoggingMetrics {
     });
     this.dropped = new Counter({
       name: 'logging_records_dropped_total',
-      help: 'Records dropped: buffer full (Kafka slow or down beyond the bound), or not flushed at shutdown',
+      help: 'Records dropped: buffer full (Kafka slow or down beyond the bound), not flushed at shutdown, or larger than Kafka accepts',
       labelNames: ['reason'],
+      registers,
+    });
+    this.producerResets = new Counter({
+      name: 'logging_producer_resets_total',
+      help: 'Kafka producers replaced after an error only a new producer id recovers from (e.g. out-of-order sequence after a broker restart)',
       registers,
     });
     this.publishFailures = new Counter({

@@ -28,6 +28,35 @@ function kafkaLogCreator(logger: Logger) {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
+ * Errors after which an idempotent producer cannot go on: its producer id or sequence numbers
+ * no longer match the broker's (a broker that restarted without the producer's state answers
+ * OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID to every later request). Retrying with the
+ * same producer never succeeds; a new producer (a new producer id) does.
+ */
+const PRODUCER_FATAL = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+]);
+/** Kafka refused the batch for its size: retrying it unchanged never succeeds. */
+const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/** The Kafka protocol error type behind a kafkajs error (kafkajs wraps it in `cause`). */
+export function kafkaErrorType(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 8 && typeof e === 'object' && e !== null; depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string') return type;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+const bytesOf = (batch: readonly PendingRecord[]): number =>
+  batch.reduce((n, r) => n + r.value.length, 0);
+
+/**
  * Publishes records to Kafka off the request path: `publish()` only appends to a bounded
  * in-memory buffer; one loop takes batches from it and sends them with an idempotent producer
  * (acks=all). While Kafka is down the batch in flight is retried (by kafkajs, then by the loop)
@@ -37,7 +66,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 @Injectable()
 export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
   private readonly buffer: RecordBuffer;
-  private readonly producer: Producer;
+  private readonly kafka: Kafka;
+  private producer: Producer;
+  /** BATCH_MAX_BYTES, halved while Kafka refuses batches as too large (its limit is lower). */
+  private batchMaxBytes: number;
   private metrics: LoggingMetrics | undefined;
   private loopDone: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -60,7 +92,8 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
       maxRecords: config.BUFFER_MAX_RECORDS,
       maxBytes: config.BUFFER_MAX_BYTES,
     });
-    const kafka = new Kafka({
+    this.batchMaxBytes = config.BATCH_MAX_BYTES;
+    this.kafka = new Kafka({
       clientId: config.KAFKA_CLIENT_ID,
       brokers: config.KAFKA_BROKERS,
       connectionTimeout: 1_000,
@@ -68,25 +101,50 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
       logCreator: kafkaLogCreator(logger),
       retry: { initialRetryTime: 100, maxRetryTime: config.PUBLISH_RETRY_MAX_MS, retries: 5 },
     });
-    // Idempotent: a retried produce request is written once (acks=all, one request in flight).
-    // Its retries are left unbounded (kafkajs' rule for idempotence); the loop below is what
-    // keeps the request path independent of how long that takes.
-    this.producer = kafka.producer({
+    this.producer = this.createProducer();
+  }
+
+  /**
+   * An idempotent producer: a retried produce request is written once (acks=all, one request in
+   * flight). Its retries are left unbounded (kafkajs' rule for idempotence); the loop below is
+   * what keeps the request path independent of how long that takes. Unit tests override this.
+   */
+  protected createProducer(): Producer {
+    const producer = this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
       retry: {
-        initialRetryTime: config.PUBLISH_RETRY_INITIAL_MS,
-        maxRetryTime: config.PUBLISH_RETRY_MAX_MS,
+        initialRetryTime: this.config.PUBLISH_RETRY_INITIAL_MS,
+        maxRetryTime: this.config.PUBLISH_RETRY_MAX_MS,
         retries: Number.MAX_SAFE_INTEGER,
       },
     });
-    this.producer.on(this.producer.events.CONNECT, () => {
-      this.connected = true;
+    producer.on(producer.events.CONNECT, () => {
+      if (producer === this.producer) this.connected = true;
     });
-    this.producer.on(this.producer.events.DISCONNECT, () => {
-      this.connected = false;
+    producer.on(producer.events.DISCONNECT, () => {
+      if (producer === this.producer) this.connected = false;
     });
+    return producer;
+  }
+
+  /**
+   * Replaces the producer after an error only a new producer id recovers from. The batch in
+   * flight is sent again by the new producer: a part the old one had written may be in the
+   * topic twice, and the consumer stores a request id once.
+   */
+  private async resetProducer(type: string): Promise<void> {
+    const old = this.producer;
+    this.producer = this.createProducer();
+    this.connected = false;
+    this.metrics?.producerResets.inc();
+    this.logger.warn(
+      { event: 'kafka_producer_reset', error_type: type, buffered: this.buffer.size },
+      'Kafka refused the producer id or its sequence numbers; continuing with a new producer',
+    );
+    await old.disconnect().catch(() => undefined);
+    await this.connect();
   }
 
   /** Figures for metrics and health. */
@@ -125,7 +183,7 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
       this.wake();
   }
 
-  private dropped(n: number, reason: 'buffer_full' | 'shutdown'): void {
+  private dropped(n: number, reason: 'buffer_full' | 'shutdown' | 'too_large'): void {
     this.metrics?.dropped.labels(reason).inc(n);
     this.droppedSinceLog += n;
     const now = this.clock.monotonic();
@@ -138,7 +196,9 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
           buffered: this.buffer.size,
           max_records: this.config.BUFFER_MAX_RECORDS,
         },
-        'audit records dropped: buffer full (Kafka slow or down beyond the bound)',
+        reason === 'buffer_full'
+          ? 'audit records dropped: buffer full (Kafka slow or down beyond the bound)'
+          : `audit records dropped (${reason})`,
       );
       this.droppedSinceLog = 0;
       this.lastDropLog = now;
@@ -199,7 +259,7 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
       ) {
         await this.idle(this.config.BATCH_LINGER_MS);
       }
-      const batch = this.buffer.take(this.config.BATCH_MAX_RECORDS);
+      const batch = this.buffer.take(this.config.BATCH_MAX_RECORDS, this.batchMaxBytes);
       const t0 = this.clock.monotonic();
       this.sendingSince = t0;
       try {
@@ -219,8 +279,17 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
         this.lastSendFailed = false;
         delay = this.config.PUBLISH_RETRY_INITIAL_MS;
       } catch (err) {
-        this.buffer.putBack(batch);
         this.metrics?.publishFailures.inc();
+        const type = kafkaErrorType(err);
+        if (type !== undefined && TOO_LARGE.has(type)) {
+          this.tooLarge(batch, type);
+          continue;
+        }
+        this.buffer.putBack(batch);
+        if (type !== undefined && PRODUCER_FATAL.has(type) && !this.abandon) {
+          await this.resetProducer(type);
+          continue;
+        }
         if (!this.lastSendFailed) {
           this.logger.warn(
             {
@@ -238,6 +307,35 @@ export class KafkaPublisher implements RecordSink, OnApplicationShutdown {
         this.sendingSince = undefined;
       }
     }
+  }
+
+  /**
+   * Kafka refused a batch for its size: a batch of several is put back and sent in halves from
+   * now on (the topic's limit is below BATCH_MAX_BYTES); a single record can never be sent and
+   * is dropped, counted and logged (its size, never its content).
+   */
+  private tooLarge(batch: PendingRecord[], type: string): void {
+    const bytes = bytesOf(batch);
+    if (batch.length > 1) {
+      this.buffer.putBack(batch);
+      this.batchMaxBytes = Math.max(1, Math.floor(bytes / 2));
+      this.logger.warn(
+        {
+          event: 'kafka_batch_too_large',
+          error_type: type,
+          records: batch.length,
+          bytes,
+          batch_max_bytes: this.batchMaxBytes,
+        },
+        'Kafka refused a batch as too large; sending smaller batches (lower BATCH_MAX_BYTES)',
+      );
+      return;
+    }
+    this.logger.warn(
+      { event: 'record_too_large', error_type: type, bytes, key: batch[0]?.key },
+      'Kafka refused a single record as too large; dropped',
+    );
+    this.dropped(1, 'too_large');
   }
 
   /** Stops accepting records and flushes what is buffered (up to SHUTDOWN_FLUSH_TIMEOUT_MS). */

@@ -40,4 +40,23 @@ describe('RecordBuffer', () => {
     }
     expect(seen).toBe(20_000);
   });
+
+  it('takes no more than maxBytes, but always the first record', () => {
+    const b = new RecordBuffer({ maxRecords: 10, maxBytes: 1000 });
+    for (const [k, n] of [
+      ['a', 40],
+      ['b', 40],
+      ['c', 40],
+      ['d', 200],
+      ['e', 10],
+    ] as const) {
+      b.offer(rec(k, n));
+    }
+    expect(b.take(10, 100).map((r) => r.key)).toEqual(['a', 'b']);
+    expect(b.take(10, 100).map((r) => r.key)).toEqual(['c']);
+    // Larger than the cap on its own: taken alone rather than never.
+    expect(b.take(10, 100).map((r) => r.key)).toEqual(['d']);
+    expect(b.take(10, 100).map((r) => r.key)).toEqual(['e']);
+    expect(b.byteSize).toBe(0);
+  });
 });

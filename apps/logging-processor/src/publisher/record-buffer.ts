@@ -41,9 +41,20 @@ export class RecordBuffer {
     return true;
   }
 
-  /** Removes and returns up to `max` records from the front. */
-  take(max: number): PendingRecord[] {
-    const end = Math.min(this.items.length, this.head + max);
+  /**
+   * Removes and returns up to `max` records from the front, and no more than `maxBytes` of
+   * values, except that the first record is always taken (a record larger than `maxBytes` goes
+   * alone).
+   */
+  take(max: number, maxBytes = Infinity): PendingRecord[] {
+    const last = Math.min(this.items.length, this.head + max);
+    let end = this.head;
+    let bytes = 0;
+    while (end < last) {
+      bytes += this.items[end]!.value.length;
+      if (end > this.head && bytes > maxBytes) break;
+      end++;
+    }
     const batch = this.items.slice(this.head, end);
     this.head = end;
     for (const r of batch) this.bytes -= r.value.length;
