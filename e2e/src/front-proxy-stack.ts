@@ -148,6 +148,8 @@ export interface FrontProxyStack {
   startPart(name: StackPart): Promise<void>;
   /** The process id of a running Node part (CPU accounting in tests and benchmarks). */
   pidOf(name: StackPart): number | undefined;
+  /** The log file of a running Node part (a test's failure report quotes its tail). */
+  logOf(name: StackPart): string | undefined;
   /** SIGKILLs a part (no graceful shutdown), e.g. the consumer mid-batch. */
   killPart(name: StackPart): Promise<void>;
   stop(): Promise<void>;
@@ -516,6 +518,9 @@ async function startStackOnce(opts: FrontProxyStackOptions): Promise<FrontProxyS
       },
       pidOf(name) {
         return (started.get(name) as Started<{ pid?: number }> | undefined)?.info.pid;
+      },
+      logOf(name) {
+        return (started.get(name) as Started<{ logFile?: string }> | undefined)?.info.logFile;
       },
       async killPart(name) {
         const part = started.get(name) as Started<{ pid?: number }> | undefined;
