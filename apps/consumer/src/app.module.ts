@@ -12,6 +12,7 @@ import { HealthController } from './health/health.controller';
 import { ingestControllerFor } from './ingest/ingest.controller';
 import { IngestService } from './ingest/ingest.service';
 import { KafkaAdminService } from './ingest/kafka-admin.service';
+import { KafkaConsumerState } from './ingest/kafka-consumer-state';
 import { RecordStore } from './ingest/record-store';
 import { ConsumerMetrics } from './metrics/consumer.metrics';
 import { AdminRecordsController, RecordsController } from './records/records.controller';
@@ -56,6 +57,7 @@ export class AppModule {
         },
         { provide: Registry, useValue: new Registry() },
         KafkaAdminService,
+        KafkaConsumerState,
         ConsumerMetrics,
         RecordStore,
         IngestService,

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { BadRequestException, type INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { type KafkaOptions, Transport } from '@nestjs/microservices';
+import { type KafkaOptions, ServerKafka, Transport } from '@nestjs/microservices';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ApiExceptionFilter } from '@edge/nest-common/http-errors';
 import { Logger } from 'nestjs-pino';
@@ -9,6 +9,26 @@ import { AppModule } from './app.module';
 import { toApiResponse } from './common/api-error';
 import { type ConsumerConfig } from './config/consumer.config';
 import { KafkaAdminService } from './ingest/kafka-admin.service';
+import { KafkaConsumerState } from './ingest/kafka-consumer-state';
+
+/**
+ * Nest's Kafka server, with the kafkajs consumer's events also followed by KafkaConsumerState
+ * (registered before the consumer runs, so the first group join is seen; health reports a
+ * consumer kafkajs gave up on).
+ */
+class ObservedServerKafka extends ServerKafka {
+  constructor(
+    options: Required<KafkaOptions>['options'],
+    private readonly state: KafkaConsumerState,
+  ) {
+    super(options);
+  }
+
+  protected override registerConsumerEventListeners(): void {
+    super.registerConsumerEventListeners();
+    if (this.consumer !== null) this.state.watch(this.consumer);
+  }
+}
 
 /** Nest's Kafka transport: binary values, manual commits (after the insert), from the start. */
 export function kafkaOptions(config: ConsumerConfig): KafkaOptions {
@@ -71,7 +91,12 @@ export async function startConsumerApp(config: ConsumerConfig): Promise<INestApp
   app.enableShutdownHooks();
   await app.init();
   await app.get(KafkaAdminService).ensureTopics();
-  app.connectMicroservice<KafkaOptions>(kafkaOptions(config), { inheritAppConfig: false });
+  app.connectMicroservice(
+    {
+      strategy: new ObservedServerKafka(kafkaOptions(config).options!, app.get(KafkaConsumerState)),
+    },
+    { inheritAppConfig: false },
+  );
   await app.startAllMicroservices();
   await app.listen(config.PORT, config.HOST);
   return app;

@@ -190,4 +190,38 @@ describe('consumer on a real Kafka and Postgres', () => {
     );
     expect(await count()).toBe(n0 + 1);
   }, 120_000);
+
+  it('Kafka stopped: health stays 200 and says restarting; consuming again when it returns', async () => {
+    const health = async () => {
+      const res = await fetch(`http://127.0.0.1:${config.PORT}/health`);
+      const body = (await res.json()) as { info?: { kafka?: { consumer?: string } } };
+      return { status: res.status, consumer: body.info?.kafka?.consumer };
+    };
+    await until('consuming', async () =>
+      (await health()).consumer === 'consuming' ? true : undefined,
+    );
+    await kafka.stopBroker();
+    try {
+      // kafkajs gives up its retries (about 30 s), crashes and restarts the consumer by itself.
+      const down = await until(
+        'the consumer restarting',
+        async () => {
+          const h = await health();
+          return h.consumer === 'restarting' ? h : undefined;
+        },
+        90_000,
+      );
+      expect(down.status).toBe(200);
+    } finally {
+      await kafka.startBroker();
+    }
+    const after = `int-after-outage-${randomUUID()}`;
+    await producer.send({ topic: TOPIC, messages: [{ key: 't', value: record(after) }] });
+    await until(
+      'a record sent after the outage',
+      async () => ((await rows([after])).length === 1 ? true : undefined),
+      120_000,
+    );
+    expect(await health()).toEqual({ status: 200, consumer: 'consuming' });
+  }, 300_000);
 });
