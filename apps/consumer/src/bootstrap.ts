@@ -52,7 +52,12 @@ export function kafkaOptions(config: ConsumerConfig): KafkaOptions {
       subscribe: { fromBeginning: true },
       run: { autoCommit: false },
       parser: { keepBinary: true },
-      producer: { idempotent: true, maxInFlightRequests: 1 },
+      // The dead-letter producer. Not idempotent: a broker that restarted without an idempotent
+      // producer's state refuses it for good (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID),
+      // and this producer cannot be replaced under Nest's server, so the dead-letter retry loop
+      // would hold its partition forever. A dead-lettered record can be there twice anyway (a
+      // redelivery before the commit); its source topic, partition and offset headers tell.
+      producer: { idempotent: false, maxInFlightRequests: 1 },
     },
   };
 }
