@@ -31,7 +31,9 @@ export class AppModule {
           pinoHttp: {
             level: config.LOG_LEVEL,
             redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-            autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+            autoLogging: {
+              ignore: (req) => ['/health', '/health/live', '/metrics'].includes(req.url ?? ''),
+            },
           },
         }),
         typeOrmRootModule({

@@ -212,6 +212,8 @@ describe('consumer on a real Kafka and Postgres', () => {
         90_000,
       );
       expect(down.status).toBe(200);
+      // Liveness too: Kafka down is waited out, not restarted.
+      expect((await fetch(`http://127.0.0.1:${config.PORT}/health/live`)).status).toBe(200);
     } finally {
       await kafka.startBroker();
     }

@@ -22,9 +22,9 @@ export class HealthController {
   ) {}
 
   /**
-   * 200 when Postgres answers within 1.5 s (pending records and the Kafka consumer's state
-   * reported), else 503 JSON. Kafka being down is not a 503 (kafkajs reconnects by itself);
-   * a consumer kafkajs gave up on (`failed`) is: only a restart brings it back.
+   * Readiness: 200 when Postgres answers within 1.5 s (pending records and the Kafka consumer's
+   * state reported), else 503 JSON. Kafka being down is not a 503 (kafkajs reconnects by
+   * itself); a consumer kafkajs gave up on (`failed`) is: only a restart brings it back.
    */
   @Get()
   @HealthCheck()
@@ -34,13 +34,25 @@ export class HealthController {
       (): HealthIndicatorResult => ({
         ingest: { status: 'up', pending: this.ingest.pendingCount },
       }),
-      () => {
-        const { status, ...rest } = this.kafka.view();
-        const kafka = this.indicator.check('kafka');
-        return status === 'failed'
-          ? kafka.down({ consumer: status, ...rest })
-          : kafka.up({ consumer: status, ...rest });
-      },
+      () => this.kafkaCheck(),
     ]);
+  }
+
+  /**
+   * Liveness: 503 only for what a restart fixes (a Kafka consumer kafkajs gave up on). Postgres
+   * down is not: the consumer retries its inserts and pauses, and restarting it would not help.
+   */
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([() => this.kafkaCheck()]);
+  }
+
+  private kafkaCheck(): HealthIndicatorResult {
+    const { status, ...rest } = this.kafka.view();
+    const kafka = this.indicator.check('kafka');
+    return status === 'failed'
+      ? kafka.down({ consumer: status, ...rest })
+      : kafka.up({ consumer: status, ...rest });
   }
 }
