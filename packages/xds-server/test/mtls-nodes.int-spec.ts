@@ -145,7 +145,10 @@ describe('xDS over mTLS, one certificate per Envoy, two nodes', () => {
             2 || (await stat(e, 'cluster.xds.upstream_cx_destroy')) >= 2,
         20_000,
       );
-      expect(await stat(e, 'control_plane.connected_state')).toBe(0);
+      // Not control_plane.connected_state: in TLS 1.3 the client's handshake completes before
+      // the server has checked its certificate, so Envoy opens the gRPC stream and counts itself
+      // connected until the server's alert arrives (seen once in CI). What counts is that
+      // nothing was delivered: no update accepted, no listener, the server never saw the node.
       expect(await stat(e, 'listener_manager.lds.update_success')).toBe(0);
       expect(await stat(e, 'cluster_manager.cds.update_success')).toBe(0);
     }
