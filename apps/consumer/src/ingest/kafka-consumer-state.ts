@@ -12,7 +12,7 @@ import { LOGGER, type AppLogger } from '../common/logger';
  */
 export type KafkaConsumerStatus = 'starting' | 'consuming' | 'restarting' | 'failed';
 
-/** The Kafka consumer's state for health and metrics, from kafkajs' instrumentation events. */
+/** The Kafka consumer's state for health, from kafkajs' instrumentation events. */
 @Injectable()
 export class KafkaConsumerState {
   private current: KafkaConsumerStatus = 'starting';
@@ -23,10 +23,6 @@ export class KafkaConsumerState {
 
   get status(): KafkaConsumerStatus {
     return this.current;
-  }
-
-  get crashCount(): number {
-    return this.crashes;
   }
 
   /** For health: the status, and the last crash's error name (never a payload). */
