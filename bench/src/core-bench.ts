@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildEnvoyConfig } from '@edge/processor-core/testing';
 import { freePort, infraBackend } from '@edge/testkit';
-import { envoyPid, machineCpu, procCpuSeconds } from './cpu';
+import { envoyPid, machineCpu, procCpuSeconds, procSyscalls } from './cpu';
 import {
   printExtProcLatency,
   summarizeExtProcLatency,
@@ -70,6 +70,9 @@ interface CpuUse {
   machineSteal: number;
   /** GC pauses of a TS processor per 1000 requests (count, ms); undefined for the others. */
   gcPerK: { count: number; ms: number } | undefined;
+  /** Envoy's read calls and the processor's write calls per request (/proc/<pid>/io). */
+  envoyReads: number;
+  procWrites: number | undefined;
 }
 
 /** GC pauses so far of a TS ext_proc server (processor-server.ts answers 'gc' over IPC). */
@@ -92,7 +95,11 @@ async function withCpu<T extends { rps: number }>(
     u: number;
     m: ReturnType<typeof machineCpu>;
     t: bigint;
+    er: number;
+    pw: number;
   } => ({
+    er: procSyscalls(pids.envoy).reads,
+    pw: pids.proc !== undefined ? procSyscalls(pids.proc).writes : 0,
     e: procCpuSeconds(pids.envoy),
     p: pids.proc !== undefined ? procCpuSeconds(pids.proc) : 0,
     u: procCpuSeconds(pids.upstream),
@@ -124,6 +131,8 @@ async function withCpu<T extends { rps: number }>(
         ga !== undefined && gb !== undefined
           ? { count: ((gb.count - ga.count) * 1000) / reqs, ms: ((gb.ms - ga.ms) * 1000) / reqs }
           : undefined,
+      envoyReads: (b.er - a.er) / reqs,
+      procWrites: pids.proc !== undefined ? (b.pw - a.pw) / reqs : undefined,
     },
   };
 }
@@ -439,14 +448,14 @@ async function main(): Promise<void> {
       `\nfixed rate ${FIXED_RATE} req/s, 16 connections, ${DURATION}s after ${WARMUP}s warm-up (open loop, µs timer):\n`,
     );
     console.log(
-      '| scenario | achieved req/s | p50 ms | p99 ms | errors | Envoy µs/req | processor µs/req | processor GC per 1k req | machine busy |',
+      '| scenario | achieved req/s | p50 ms | p99 ms | errors | Envoy µs/req | processor µs/req | processor GC per 1k req | machine busy | Envoy reads/req | processor writes/req |',
     );
-    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     const gc = (c: CpuUse): string =>
       c.gcPerK !== undefined ? `${c.gcPerK.count.toFixed(1)} / ${c.gcPerK.ms.toFixed(1)} ms` : '-';
     for (const f of fixed)
       console.log(
-        `| ${f.name} | ${f.rps.toFixed(0)} | ${(f.p50us / 1000).toFixed(3)} | ${(f.p99us / 1000).toFixed(3)} | ${f.errors} | ${f.cpu.envoyUs.toFixed(0)} | ${f.cpu.procUs?.toFixed(0) ?? '-'} | ${gc(f.cpu)} | ${pct(f.cpu.machineBusy)} |`,
+        `| ${f.name} | ${f.rps.toFixed(0)} | ${(f.p50us / 1000).toFixed(3)} | ${(f.p99us / 1000).toFixed(3)} | ${f.errors} | ${f.cpu.envoyUs.toFixed(0)} | ${f.cpu.procUs?.toFixed(0) ?? '-'} | ${gc(f.cpu)} | ${pct(f.cpu.machineBusy)} | ${f.cpu.envoyReads.toFixed(2)} | ${f.cpu.procWrites?.toFixed(2) ?? '-'} |`,
       );
     if (schedRows.length > 0) printSched(schedRows);
     if (extProcLog !== undefined) {

@@ -11,6 +11,19 @@ export function procCpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
 }
 
+/**
+ * Read and write system calls of one process so far (all threads), from /proc/<pid>/io: `syscr`
+ * and `syscw` count calls through the VFS (read, readv, write, writev...), not the socket calls
+ * (sendto, sendmsg, recvmsg: Envoy sends with sendto). Per request they show the write pattern
+ * a peer sees: how many separate writes carry one ext_proc answer, and how often Envoy reads.
+ */
+export function procSyscalls(pid: number): { reads: number; writes: number } {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const field = (name: string): number =>
+    Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
+  return { reads: field('syscr'), writes: field('syscw') };
+}
+
 /** Whole-machine busy and steal seconds (all CPUs) from /proc/stat's `cpu` line. */
 export function machineCpu(): { busy: number; steal: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;

@@ -220,7 +220,8 @@ class Http2Call extends StreamPump {
       h2.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
     }
     if (last && this.t.host.closeAfterLastPhase) {
-      // Answer and end with OK: headers, message and trailers are queued in this turn.
+      // Answer and end with OK: headers and message go out in one write; Node defers the
+      // trailers ('wantTrailers' → sendTrailers → setImmediate) to a second write of ~10 bytes.
       this.end('completed', OK_TRAILERS);
       h2.end(out);
       return true;
