@@ -11,10 +11,11 @@ export interface BenchLogging {
  * envoy/front-proxy.yaml rendered for a benchmark row beside the e2e stack: on its own ports,
  * straight to echo (not through its sidecar, so rows differ by their filters only), the
  * per-client rate limit out of the way (all load comes from one address), the stack's
- * processors, and the logging filter only when `logging` is given.
+ * processors (or other servers in their place: pass other `ports`), and the logging filter only
+ * when `logging` is given.
  */
 export function benchFrontProxyYaml(
-  stack: FrontProxyStack,
+  stack: Pick<FrontProxyStack, 'ports'>,
   port: number,
   admin: number,
   logging?: BenchLogging,

@@ -5,12 +5,13 @@
 // autocannon; then a fixed moderate rate (open loop, µs latency) for the added p50. Each
 // measured row also reads the CPU time (utime + stime, /proc/<pid>/stat) of Envoy, the
 // ext_proc server and the upstream, and the whole machine's busy time (/proc/stat).
-import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildEnvoyConfig } from '@edge/processor-core/testing';
 import { freePort, infraBackend } from '@edge/testkit';
+import { forkReady } from './child';
 import { envoyPid, machineCpu, procCpuSeconds, procSyscalls } from './cpu';
 import {
   printExtProcLatency,
@@ -20,6 +21,7 @@ import {
 } from './ext-proc-latency';
 import { autocannon, fixedRate, wrk, wrkBin, type FixedRateResult } from './load';
 import { printGcOverlap } from './gc-overlap';
+import { medianBy } from './quantile';
 import { printSched, startSchedRecord, summarizeSched, type SchedRow } from './sched-delay';
 
 const run = promisify(execFile);
@@ -29,10 +31,6 @@ const CONNECTIONS = Number(process.env.EDGE_BENCH_CONNECTIONS ?? 32);
 const FIXED_RATE = Number(process.env.EDGE_BENCH_RATE ?? 1000);
 const ROUNDS = Number(process.env.EDGE_BENCH_ROUNDS ?? 1);
 
-/** The element with the median value of `key` (the lower middle for an even count). */
-function medianBy<T>(xs: T[], key: (x: T) => number): T {
-  return [...xs].sort((a, b) => key(a) - key(b))[Math.floor((xs.length - 1) / 2)]!;
-}
 const POST_BODY = JSON.stringify({ hello: 'world', items: [1, 2, 3], note: 'a small JSON body' });
 
 interface Row {
@@ -166,21 +164,6 @@ function goChild(bin: string, port: number, maxProcs: number): Promise<ChildProc
   });
 }
 
-function child(
-  script: string,
-  args: (string | number)[],
-  execArgv: string[] = [],
-): Promise<ChildProcess> {
-  const c = fork(join(__dirname, script), args.map(String), {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv,
-  });
-  return new Promise((resolve, reject) => {
-    c.once('message', () => resolve(c));
-    c.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
-  });
-}
-
 async function main(): Promise<void> {
   const goBin = await buildGoReference();
   const upstreamPort = await freePort();
@@ -188,13 +171,13 @@ async function main(): Promise<void> {
   const go1Port = await freePort();
   const go2Port = await freePort();
   const listenerPort = await freePort();
-  const upstream = await child('upstream.js', [upstreamPort]);
+  const upstream = await forkReady('upstream.js', [upstreamPort]);
   // EDGE_BENCH_CPU_PROF=DIR: the TS ext_proc server runs under `node --cpu-prof` (profile
   // written to DIR when the bench stops it).
   const prof = process.env.EDGE_BENCH_CPU_PROF;
   // EDGE_BENCH_NODE_ARGS: extra node flags for the TS ext_proc server (e.g. V8 GC flags).
   const nodeArgs = (process.env.EDGE_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const tsProc = await child(
+  const tsProc = await forkReady(
     'processor-server.js',
     [procPort, 'http2'],
     [...nodeArgs, ...(prof !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
@@ -206,11 +189,14 @@ async function main(): Promise<void> {
   const procBPort = await freePort();
   const tsProcB =
     nodeArgsB !== undefined
-      ? await child('processor-server.js', [procBPort, 'http2'], nodeArgsB)
+      ? await forkReady('processor-server.js', [procBPort, 'http2'], nodeArgsB)
       : undefined;
+  // Node's floor: a bare node:http2 server answering a pre-encoded CONTINUE (no processor-core).
+  const barePort = await freePort();
+  const bareProc = await forkReady('bare-http2-server.js', [barePort]);
   // The same processors on the grpc-js transport (what processor-core used before issue 13).
   const grpcJsPort = await freePort();
-  const grpcJsProc = await child('processor-server.js', [grpcJsPort, 'grpc-js']);
+  const grpcJsProc = await forkReady('processor-server.js', [grpcJsPort, 'grpc-js']);
   // GOMAXPROCS=1: one OS thread runs Go code at a time, like Node's one JS thread (both still
   // have runtime helper threads: Go's sysmon, Node's libuv pool and GC threads).
   const go1 = await goChild(goBin, go1Port, 1);
@@ -218,6 +204,7 @@ async function main(): Promise<void> {
   const kids = [
     upstream,
     tsProc,
+    bareProc,
     grpcJsProc,
     go1,
     go2,
@@ -226,7 +213,7 @@ async function main(): Promise<void> {
   // Every ext_proc filter is in the chain of every route and disabled per route except the one
   // the row is about, so all rows go through the same chain; the Go filters have the same
   // settings (default mode: request headers only) as `headers`.
-  const filters = ['headers', 'body', 'go1', 'go2', 'grpcjs'];
+  const filters = ['headers', 'body', 'go1', 'go2', 'grpcjs', 'bare'];
   if (tsProcB !== undefined) filters.push('headersB');
   const only = (...on: string[]): string[] => filters.filter((f) => !on.includes(f));
   // EDGE_BENCH_EXT_PROC_LOG=FILE: per-request durations and ext_proc call latencies as Envoy
@@ -242,6 +229,7 @@ async function main(): Promise<void> {
       { prefix: '/go2/headers', disableExtProc: only('go2') },
       { prefix: '/body', disableExtProc: only('body') },
       { prefix: '/grpcjs/headers', disableExtProc: only('grpcjs') },
+      { prefix: '/bare/headers', disableExtProc: only('bare') },
       ...(tsProcB !== undefined
         ? [{ prefix: '/b/headers', disableExtProc: only('headersB') }]
         : []),
@@ -252,6 +240,7 @@ async function main(): Promise<void> {
       { name: 'go1', port: go1Port, messageTimeoutMs: 2000 },
       { name: 'go2', port: go2Port, messageTimeoutMs: 2000 },
       { name: 'grpcjs', port: grpcJsPort, selector: 'headers', messageTimeoutMs: 2000 },
+      { name: 'bare', port: barePort, messageTimeoutMs: 2000 },
       ...(tsProcB !== undefined
         ? [{ name: 'headersB', port: procBPort, selector: 'headers', messageTimeoutMs: 2000 }]
         : []),
@@ -297,6 +286,13 @@ async function main(): Promise<void> {
           },
         ]
       : []),
+    {
+      id: 'bare',
+      name: '+ bare node:http2 server, pre-encoded CONTINUE (no processor-core), request headers (GET)',
+      path: '/bare/headers',
+      post: false,
+      proc: bareProc,
+    },
     {
       id: 'grpcjs',
       name: "+ processor-core (transport: 'grpc-js'), request headers (GET)",
@@ -353,7 +349,7 @@ async function main(): Promise<void> {
     }
     for (const s of selected) rows.push(medianBy(rounds.get(s.id)!, (r) => r.rps));
     type Fixed = FixedRateResult & { id: string; name: string; cpu: CpuUse };
-    const fixedIds = ['alone', 'ts', 'tsB', 'grpcjs', 'go1']
+    const fixedIds = ['alone', 'ts', 'tsB', 'bare', 'grpcjs', 'go1']
       .map(byId)
       .filter((x) => selected.includes(x));
     const fixedRounds = new Map<string, Fixed[]>(fixedIds.map((s) => [s.id, []]));
@@ -469,6 +465,7 @@ async function main(): Promise<void> {
         for (const [id, proc] of [
           ['ts', tsProc],
           ['tsB', tsProcB],
+          ['bare', bareProc],
         ] as const) {
           const ws = fixedWindows.filter((w) => w.id === id);
           if (proc?.pid !== undefined && ws.length > 0)
@@ -521,6 +518,13 @@ async function main(): Promise<void> {
     console.log(
       `added p50 at ${FIXED_RATE} req/s: ${added.toFixed(3)} ms (target <= 0.5 ms): ${verdict(added <= 0.5)}`,
     );
+    if (has('bare')) {
+      // Node's floor: what any node:http2 ext_proc server pays, processor-core's share above it.
+      const bare = row('bare');
+      console.log(
+        `\nnode:http2 floor (bare server, no processor-core): ${(bare.rps / go.rps).toFixed(2)} of Go requests/s, ${bare.cpu!.procUs!.toFixed(0)} µs processor CPU per request (processor-core ${ts.cpu!.procUs!.toFixed(0)}), p99 at -c${CONNECTIONS} ${bare.p99ms.toFixed(2)} ms (processor-core ${ts.p99ms.toFixed(2)}, Go ${go.p99ms.toFixed(2)}), p99 at ${FIXED_RATE} req/s ${(fix('bare').p99us / 1000).toFixed(3)} ms (processor-core ${(fix('ts').p99us / 1000).toFixed(3)}, Go ${(fix('go1').p99us / 1000).toFixed(3)})`,
+      );
+    }
   } finally {
     await envoy.stop();
     for (const k of kids) k.kill('SIGTERM');

@@ -1,14 +1,7 @@
 // The benchmark ext_proc server (its own process): a header-mutating processor and the same
-// processor buffering the request body, selected per Envoy filter by gRPC metadata. The
-// transport (processor-core's node:http2 one or grpc-js) is the second argument.
-import { appendFileSync } from 'node:fs';
-import {
-  monitorEventLoopDelay,
-  performance,
-  PerformanceObserver,
-  type PerformanceEntry,
-} from 'node:perf_hooks';
-import { GCProfiler } from 'node:v8';
+// processor buffering the request body, selected per Envoy filter by gRPC metadata (the header
+// processor without it). The transport (processor-core's node:http2 one or grpc-js) is the
+// second argument.
 import {
   BaseProcessor,
   createExtProcServer,
@@ -18,6 +11,7 @@ import {
   type HeadersPhase,
   type StreamContext,
 } from '@edge/processor-core';
+import { reportGc } from './gc-report';
 
 class HeaderProcessor extends BaseProcessor {
   readonly name: string = 'headers';
@@ -41,7 +35,10 @@ const server = createExtProcServer({
   port: Number(process.argv[2]),
   transport: process.argv[3] === 'grpc-js' ? 'grpc-js' : 'http2',
   logger: process.env.EDGE_BENCH_LOG !== undefined ? jsonLogger({ level: 'debug' }) : silentLogger,
-  processors: [new HeaderProcessor(), new BodyProcessor()],
+  // The header processor also serves a filter that names no processor (bench:authn puts this
+  // server in the authn processor's place in the front proxy, whose filter sends no metadata).
+  processor: new HeaderProcessor(),
+  processors: [new BodyProcessor()],
 });
 server.listen().then(
   () => process.send?.('ready'),
@@ -58,55 +55,4 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-// GC pauses of this process, read by the bench over IPC ('gc' -> { count, ms } so far), from
-// v8.GCProfiler (a PerformanceObserver on 'gc' entries cost ~6 % of this process's CPU).
-let gcCount = 0;
-let gcMs = 0;
-let profiler = new GCProfiler();
-profiler.start();
-// Bytes allocated: the heap growth between one GC's end and the next one's start, summed
-// (allocations since the last GC are not counted: compare over many GCs).
-let allocated = 0;
-let lastAfter: number | undefined;
-const eld =
-  process.env.EDGE_BENCH_ELD_FILE !== undefined
-    ? monitorEventLoopDelay({ resolution: 1 })
-    : undefined;
-eld?.enable();
-process.on('message', (m) => {
-  if (m !== 'gc') return;
-  if (eld !== undefined) {
-    appendFileSync(
-      `${process.env.EDGE_BENCH_ELD_FILE}.${process.pid}`,
-      `${new Date().toISOString()} eld ms p50 ${(eld.percentile(50) / 1e6).toFixed(3)} p99 ${(eld.percentile(99) / 1e6).toFixed(3)} p999 ${(eld.percentile(99.9) / 1e6).toFixed(3)} max ${(eld.max / 1e6).toFixed(3)} n ${eld.count}\n`,
-    );
-    eld.reset();
-  }
-  for (const e of profiler.stop()?.statistics ?? []) {
-    gcCount++;
-    gcMs += e.cost / 1000;
-    const before = e.beforeGC.heapStatistics.usedHeapSize;
-    if (lastAfter !== undefined && before > lastAfter) allocated += before - lastAfter;
-    lastAfter = e.afterGC.heapStatistics.usedHeapSize;
-  }
-  profiler = new GCProfiler();
-  profiler.start();
-  process.send?.({ count: gcCount, ms: gcMs, allocated });
-});
-
-// EDGE_BENCH_GC_LOG=FILE: every GC pause of this process, appended to FILE.<pid> as
-// "<epoch start s> <duration ms> <kind>" (a diagnostic: the 'gc' observer costs CPU of its own,
-// so it is off in the default runs; gc-overlap.ts matches these pauses with slow calls).
-const gcLog = process.env.EDGE_BENCH_GC_LOG;
-if (gcLog !== undefined) {
-  new PerformanceObserver((list) => {
-    const lines = list
-      .getEntries()
-      .map(
-        (e) =>
-          `${((performance.timeOrigin + e.startTime) / 1000).toFixed(6)} ${e.duration.toFixed(3)} ${(e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? '?'}\n`,
-      )
-      .join('');
-    appendFileSync(`${gcLog}.${process.pid}`, lines);
-  }).observe({ entryTypes: ['gc'] });
-}
+reportGc();

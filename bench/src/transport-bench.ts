@@ -4,11 +4,12 @@
 // EDGE_BENCH_VARIANTS="http2;grpc-js;http2 --max-semi-space-size=64" (';' between variants, the
 // first word the transport, the rest node flags), EDGE_BENCH_STREAMS (32), EDGE_BENCH_SECONDS (8),
 // EDGE_BENCH_ROUNDS (3).
-import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '@edge/testkit';
+import { forkReady } from './child';
 import { procCpuSeconds } from './cpu';
 
 const run = promisify(execFile);
@@ -25,14 +26,7 @@ const VARIANTS = (process.env.EDGE_BENCH_VARIANTS ?? 'http2;grpc-js')
   }));
 
 function server(transport: string, flags: string[], port: number): Promise<ChildProcess> {
-  const c = fork(join(__dirname, 'processor-server.js'), [String(port), transport], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: flags,
-  });
-  return new Promise((resolve, reject) => {
-    c.once('message', () => resolve(c));
-    c.once('exit', (code) => reject(new Error(`processor-server exited ${code}`)));
-  });
+  return forkReady('processor-server.js', [port, transport], flags);
 }
 
 interface GcTotals {

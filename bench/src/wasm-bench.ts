@@ -5,10 +5,9 @@
 // header-provider stand-in (a small JSON answer with a JWT-sized token) and adds them to every
 // request. Load: wrk -t1 -c32 from its own process at 127.0.0.1; rows alternate over rounds so
 // a noisy machine hits both alike. CPU per request: Envoy's own (utime + stime) and the machine's.
-import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { cpus } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { parse } from 'yaml';
 import {
   headerFilterConfigValue,
@@ -17,6 +16,7 @@ import {
 } from '@edge/envoy-config';
 import { headerFilterWasmPath } from '@edge/header-filter-wasm';
 import { freePort, infraBackend } from '@edge/testkit';
+import { forkReady } from './child';
 import { envoyPid, machineCpu, procCpuSeconds } from './cpu';
 import { autocannon, type LoadResult, wrk, wrkBin } from './load';
 
@@ -72,22 +72,12 @@ interface Row {
   machineBusy: number;
 }
 
-function child(script: string, port: number): Promise<ChildProcess> {
-  const c = fork(join(__dirname, script), [String(port)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    c.once('message', () => resolve(c));
-    c.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
-  });
-}
-
 async function main(): Promise<void> {
   const wrkPath = wrkBin();
   const load = (url: string, seconds: number): Promise<LoadResult> =>
     wrkPath ? wrk(wrkPath, url, seconds, CONNECTIONS) : autocannon(url, seconds, CONNECTIONS);
   const upstreamPort = await freePort();
-  const upstream = await child('upstream.js', upstreamPort);
+  const upstream = await forkReady('upstream.js', [upstreamPort]);
 
   // The header provider stand-in: four headers, one of them a JWT-sized token.
   let providerCalls = 0;
