@@ -289,6 +289,64 @@ describe('CachingTokenVerifier / VerifiedTokenCache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('concurrent misses on one token share one verification, its failure too', async () => {
+    const { verifier, real, cache } = setup();
+    const t = await sign(k1);
+    const results = await Promise.all([1, 2, 3, 4].map(() => outcome(verifier.verify(t))));
+    expect(results).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(real.calls).toBe(1);
+    expect(cache.size).toBe(1);
+    expect(verifier.inFlight).toBe(0);
+    // Failures are shared by the requests in flight with the same token, and never cached.
+    const bad = `${t.slice(0, -4)}AAAA`;
+    const failed = await Promise.all([1, 2, 3].map(() => outcome(verifier.verify(bad))));
+    expect(new Set(failed)).toEqual(new Set(['InvalidToken: Token signature is invalid']));
+    expect(real.calls).toBe(2);
+    await outcome(verifier.verify(bad));
+    expect(real.calls).toBe(3);
+    // Different tokens are never coalesced.
+    await Promise.all([
+      verifier.verify(await sign(k1, { sub: 'u-a' })),
+      verifier.verify(await sign(k1, { sub: 'u-b' })),
+    ]);
+    expect(real.calls).toBe(5);
+  });
+
+  it('a request after a cache clear does not join a verification that started before it', async () => {
+    const { clock } = setup();
+    const cache = new VerifiedTokenCache(clock, {
+      maxEntries: 10,
+      maxTtlMs: 60_000,
+      clockToleranceSeconds: 5,
+    });
+    const releases: ((p: Principal) => void)[] = [];
+    const slow: TokenVerifier = {
+      verify: () => new Promise<Principal>((r) => releases.push(r)),
+    };
+    const verifier = new CachingTokenVerifier(slow, cache);
+    const before = verifier.verify('a.b.c');
+    const joined = verifier.verify('a.b.c');
+    expect(releases).toHaveLength(1);
+    cache.clear(); // e.g. the JWKS lost a key meanwhile
+    const after = verifier.verify('a.b.c');
+    expect(releases).toHaveLength(2);
+    const principal = (userId: string): Principal => ({
+      via: 'jwt',
+      tenant: 't1',
+      userId,
+      keyId: 'k1',
+      scopes: [],
+      validUntil: new Date((NOW_S + 300) * 1000),
+    });
+    releases[0]!(principal('old'));
+    releases[1]!(principal('new'));
+    expect((await before).userId).toBe('old');
+    expect((await joined).userId).toBe('old');
+    expect((await after).userId).toBe('new');
+    // Only the verification started after the clear was stored.
+    await expect(verifier.verify('a.b.c')).resolves.toMatchObject({ userId: 'new' });
+  });
+
   it('a revoked key_id is refused on a cache hit too (the check runs on every request)', async () => {
     const { verifier, real, clock } = setup();
     const revoked = loadedRevokedKeys(clock);

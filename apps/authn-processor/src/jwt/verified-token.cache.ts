@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { type TokenVerifier } from '../authn/authenticator';
+import { SingleFlight } from '../key-verification/single-flight';
 import { type Clock, type Principal } from '@edge/auth-contract';
 
 export interface VerifiedTokenCacheOptions {
@@ -120,8 +121,15 @@ export class VerifiedTokenCache {
 /**
  * A TokenVerifier that answers repeated tokens from a VerifiedTokenCache and verifies the
  * rest with the real verifier. Failures (401 and 503 alike) are never cached.
+ *
+ * Concurrent misses on one token share one verification: when a busy client's entry expires,
+ * the requests in flight with it would otherwise each pay a signature check. The flight is keyed
+ * by the cache generation too, so a request that arrives after a clear never joins a
+ * verification that started before it (with a key that may be gone now).
  */
 export class CachingTokenVerifier implements TokenVerifier {
+  private readonly flights = new SingleFlight<Principal>();
+
   constructor(
     private readonly inner: TokenVerifier,
     private readonly cache: VerifiedTokenCache,
@@ -133,8 +141,15 @@ export class CachingTokenVerifier implements TokenVerifier {
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
     const generation = this.cache.generation;
-    const principal = await this.inner.verify(token);
-    this.cache.set(key, principal, generation);
-    return principal;
+    return this.flights.run(`${generation}:${key}`, async () => {
+      const principal = await this.inner.verify(token);
+      this.cache.set(key, principal, generation);
+      return principal;
+    });
+  }
+
+  /** Verifications in flight (distinct tokens being checked right now). */
+  get inFlight(): number {
+    return this.flights.size;
   }
 }
