@@ -1,5 +1,7 @@
 import { createServer, connect } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -38,13 +40,70 @@ function canBind(port: number): Promise<boolean> {
 }
 
 /**
- * A free TCP port on 127.0.0.1 (free at the time of the call), chosen at random below the
- * kernel's ephemeral range so no outgoing connection can grab it before the caller binds.
+ * Ports handed out by any process on this machine, one file per port holding the owner's pid.
+ * Several test processes pick ports at once (vitest workers, the local and the testcontainers
+ * suites side by side in CI), and "free" is only true until the port's owner binds it: two of
+ * them could pick the same one, and the loser's server fails with EADDRINUSE while its stack's
+ * readiness check answers from the other's. A reservation closes that window.
+ */
+export const PORT_RESERVATIONS_DIR = join(tmpdir(), 'edge-testkit-ports');
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Reserves `port` for this process; false when another live process holds it. A reservation
+ * left by a dead process is removed (the port is not taken on the same call, so two processes
+ * cleaning it up at once cannot both claim it). Reservations end with the process.
+ */
+export function reservePort(port: number, dir = PORT_RESERVATIONS_DIR): boolean {
+  const file = join(dir, String(port));
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o777 });
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+    reserved.add(file);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return true; // no shared dir: bind check only
+  }
+  try {
+    const owner = Number(readFileSync(file, 'utf8'));
+    if (owner !== process.pid && Number.isInteger(owner) && owner > 0 && !pidAlive(owner)) {
+      unlinkSync(file);
+    }
+  } catch {
+    // gone meanwhile, or unreadable: either way not ours this time
+  }
+  return false;
+}
+
+const reserved = new Set<string>();
+process.once('exit', () => {
+  for (const file of reserved) {
+    try {
+      unlinkSync(file);
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/**
+ * A free TCP port on 127.0.0.1 (free at the time of the call, and reserved machine-wide for
+ * this process: see PORT_RESERVATIONS_DIR), chosen at random below the kernel's ephemeral range
+ * so no outgoing connection can grab it before the caller binds.
  */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = RANGE_LOW + Math.floor(Math.random() * (RANGE_HIGH - RANGE_LOW));
     if (handedOut.has(port)) continue;
+    if (!reservePort(port)) continue;
     if (await canBind(port)) {
       handedOut.add(port);
       return port;
