@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort, PORT_RESERVATIONS_DIR, reservePort } from './net';
+import { freePort, PORT_RESERVATIONS_DIR, reservePort, sweepReservations } from './net';
 
 describe('port reservations (machine-wide, one file per port)', () => {
   it('freePort reserves what it hands out, under this process id', async () => {
@@ -33,5 +33,19 @@ describe('port reservations (machine-wide, one file per port)', () => {
     expect(reservePort(20003, dir)).toBe(false);
     expect(existsSync(join(dir, '20003'))).toBe(false);
     expect(reservePort(20003, dir)).toBe(true);
+  });
+
+  it("a sweep removes only dead processes' reservations", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ports-'));
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], {
+      encoding: 'utf8',
+    }).stdout.trim();
+    writeFileSync(join(dir, '20011'), dead);
+    writeFileSync(join(dir, '20012'), String(process.ppid));
+    expect(reservePort(20013, dir)).toBe(true);
+    expect(sweepReservations(dir)).toBe(1);
+    expect(existsSync(join(dir, '20011'))).toBe(false);
+    expect(existsSync(join(dir, '20012'))).toBe(true);
+    expect(existsSync(join(dir, '20013'))).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { createServer, connect } from 'node:net';
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -83,6 +83,35 @@ export function reservePort(port: number, dir = PORT_RESERVATIONS_DIR): boolean 
   return false;
 }
 
+/**
+ * Removes the reservations of processes that are gone (a test worker killed by a signal never
+ * runs its exit handler). freePort runs it once per process; `reservePort` clears any stale
+ * file it meets as well.
+ */
+export function sweepReservations(dir = PORT_RESERVATIONS_DIR): number {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const file = join(dir, name);
+    try {
+      const owner = Number(readFileSync(file, 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && !pidAlive(owner)) {
+        unlinkSync(file);
+        removed++;
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return removed;
+}
+
+let swept = false;
 const reserved = new Set<string>();
 process.once('exit', () => {
   for (const file of reserved) {
@@ -100,6 +129,10 @@ process.once('exit', () => {
  * so no outgoing connection can grab it before the caller binds.
  */
 export async function freePort(): Promise<number> {
+  if (!swept) {
+    swept = true;
+    sweepReservations();
+  }
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = RANGE_LOW + Math.floor(Math.random() * (RANGE_HIGH - RANGE_LOW));
     if (handedOut.has(port)) continue;
