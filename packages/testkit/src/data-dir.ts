@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pidAlive } from './pid';
 
 export interface DataDir {
   path: string;
@@ -31,15 +32,6 @@ export function ownerPid(entry: string): number | undefined {
   return m ? Number(m[2]) : undefined;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 const swept = new Set<string>();
 /** Removes temp data dirs left by test processes that died without cleaning up (once per root and process). */
 function sweepOrphans(localRoot: string): void {
@@ -53,7 +45,7 @@ function sweepOrphans(localRoot: string): void {
   }
   for (const entry of entries) {
     const pid = ownerPid(entry);
-    if (pid !== undefined && pid !== process.pid && !isAlive(pid)) {
+    if (pid !== undefined && pid !== process.pid && !pidAlive(pid)) {
       rmSync(join(localRoot, entry), { recursive: true, force: true });
     }
   }

@@ -2,6 +2,7 @@ import { createServer, connect } from 'node:net';
 import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from './pid';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -48,15 +49,6 @@ function canBind(port: number): Promise<boolean> {
  */
 export const PORT_RESERVATIONS_DIR = join(tmpdir(), 'edge-testkit-ports');
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Reserves `port` for this process; false when another live process holds it. A reservation
  * left by a dead process is removed (the port is not taken on the same call, so two processes
@@ -72,13 +64,20 @@ export function reservePort(port: number, dir = PORT_RESERVATIONS_DIR): boolean 
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return true; // no shared dir: bind check only
   }
+  clearIfStale(file);
+  return false;
+}
+
+/** Removes a reservation whose owner is gone; true when it did. */
+function clearIfStale(file: string): boolean {
   try {
     const owner = Number(readFileSync(file, 'utf8'));
-    if (owner !== process.pid && Number.isInteger(owner) && owner > 0 && !pidAlive(owner)) {
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && !pidAlive(owner)) {
       unlinkSync(file);
+      return true;
     }
   } catch {
-    // gone meanwhile, or unreadable: either way not ours this time
+    // gone meanwhile, or unreadable: either way not cleared here
   }
   return false;
 }
@@ -96,18 +95,7 @@ export function sweepReservations(dir = PORT_RESERVATIONS_DIR): number {
   } catch {
     return 0;
   }
-  for (const name of names) {
-    const file = join(dir, name);
-    try {
-      const owner = Number(readFileSync(file, 'utf8'));
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && !pidAlive(owner)) {
-        unlinkSync(file);
-        removed++;
-      }
-    } catch {
-      // gone meanwhile
-    }
-  }
+  for (const name of names) if (clearIfStale(join(dir, name))) removed++;
   return removed;
 }
 

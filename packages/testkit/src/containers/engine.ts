@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { type ContainerRuntimeClient, getContainerRuntimeClient, ImageName } from 'testcontainers';
+import { pidAlive } from '../pid';
 
 /** Every container the testkit starts carries these labels (the sweep and test.sh look for them). */
 export const LABEL = 'edge.testkit';
@@ -14,15 +15,6 @@ export function imageName(name: string, tag: string): string {
 /** A unique, readable container name: edge-<name>-<pid>-<random>. */
 export function containerName(name: string, pid = process.pid): string {
   return `edge-${name.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${pid}-${randomBytes(3).toString('hex')}`;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 let client: Promise<ContainerRuntimeClient> | undefined;
